@@ -1,0 +1,59 @@
+// Addresses: "HOST:PORT" to a socket address and back, without the net package's resolver.
+
+package blocking
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// ParseAddr turns "127.0.0.1:8888" or "[::1]:0" into a socket address and its family.
+// The host must be a literal IP address: this chapter binds exactly one socket, so it does not
+// resolve names (chapter 4's BindSockets does, as Tornado's bind_sockets does).
+func ParseAddr(hostport string) (unix.Sockaddr, int, error) {
+	host, portText, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return nil, 0, fmt.Errorf("address %q: %w", hostport, err)
+	}
+	port, err := strconv.ParseUint(portText, 10, 16)
+	if err != nil {
+		return nil, 0, fmt.Errorf("address %q: port must be a number from 0 to 65535", hostport)
+	}
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || ip.Zone() != "" {
+		return nil, 0, fmt.Errorf("address %q: host must be an IPv4 or IPv6 literal such as 127.0.0.1 or ::1", hostport)
+	}
+	if ip.Is4() || ip.Is4In6() {
+		return &unix.SockaddrInet4{Port: int(port), Addr: ip.Unmap().As4()}, unix.AF_INET, nil
+	}
+	return &unix.SockaddrInet6{Port: int(port), Addr: ip.As16()}, unix.AF_INET6, nil
+}
+
+// FormatAddr is the inverse of ParseAddr: "127.0.0.1:8888", "[::1]:8888", or a unix socket path.
+func FormatAddr(sa unix.Sockaddr) string {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port)).String()
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port)).String()
+	case *unix.SockaddrUnix:
+		return a.Name
+	}
+	return fmt.Sprintf("%T", sa)
+}
+
+// LocalAddr is getsockname(2) formatted: the port the kernel chose when asked for port 0.
+func LocalAddr(fd int) (string, error) {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return "", wrap("getsockname", err)
+	}
+	return FormatAddr(sa), nil
+}

@@ -1,0 +1,45 @@
+// Command chapters lists, runs and benchmarks every chapter's server, and with no arguments gives
+// the tour: each chapter's lesson run live on loopback, narrated and measured.
+//
+//	go run ./chapters                       the tour
+//	go run ./chapters list                  every server id, one line each
+//	go run ./chapters run ID [-addr H:P]    one server in the foreground
+//	go run ./chapters bench [-quick]        blocking versus non-blocking, measured
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage:
+  chapters                          the tour: every chapter's lesson, live, in about a minute
+  chapters list                     every runnable server id with a one-line description
+  chapters run ID [-addr HOST:PORT] run one server until interrupted (default 127.0.0.1:8888)
+  chapters bench [flags]            benchmarks; 'chapters bench -h' lists the flags
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a subcommand and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		return tour(stdout, stderr)
+	}
+	switch args[0] {
+	case "list":
+		return list(stdout)
+	case "run":
+		return runServer(args[1:], stdout, stderr)
+	case "bench":
+		return bench(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "chapters: unknown command %q\n%s", args[0], usage)
+	return 2
+}

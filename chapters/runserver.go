@@ -1,0 +1,110 @@
+// The run subcommand: one server in the foreground until SIGINT or SIGTERM.
+
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"tornadotcp/internal/catalog"
+)
+
+// DefaultAddr is where `chapters run` listens unless told otherwise; Tornado's examples use 8888.
+const DefaultAddr = "127.0.0.1:8888"
+
+func runServer(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("chapters run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", DefaultAddr, "`HOST:PORT` to listen on; port 0 picks a free port")
+	maxThreads := fs.Int("max-threads", 0, "lower the Go runtime's OS-thread limit (default 10000) to `N`, to watch ch01/threaded die of thread exhaustion")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: chapters run ID [-addr HOST:PORT] [-max-threads N]\nIDs: see 'chapters list'")
+		fs.PrintDefaults()
+	}
+	id, err := parseWithID(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "chapters run: %v\n", err)
+		return 2
+	}
+	entry, err := catalog.Lookup(id)
+	if err != nil {
+		fmt.Fprintf(stderr, "chapters run: %v\n", err)
+		return 2
+	}
+	if *maxThreads > 0 {
+		debug.SetMaxThreads(*maxThreads)
+	}
+	srv, err := entry.Listen(*addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "chapters run %s: %v%s\n", id, err, listenHint(err))
+		return 1
+	}
+	fmt.Fprintf(stdout, "listening on %s\n", srv.Addr())
+	if f, ok := stdout.(*os.File); ok {
+		f.Sync()
+	}
+
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	select {
+	case sig := <-signals:
+		fmt.Fprintf(stderr, "chapters run %s: %v, stopping\n", id, sig)
+		if err := srv.Stop(); err != nil {
+			fmt.Fprintf(stderr, "chapters run %s: stop: %v\n", id, err)
+			return 1
+		}
+		if err := <-served; err != nil {
+			fmt.Fprintf(stderr, "chapters run %s: %v\n", id, err)
+			return 1
+		}
+		return 0
+	case err := <-served:
+		srv.Stop()
+		fmt.Fprintf(stderr, "chapters run %s: server ended: %v\n", id, err)
+		return 1
+	}
+}
+
+// parseWithID accepts the id before or after the flags: `run ch01/iterative -addr :0` and
+// `run -addr :0 ch01/iterative`.
+func parseWithID(fs *flag.FlagSet, args []string) (string, error) {
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	if fs.NArg() == 0 {
+		return "", errors.New("which server? give an id, such as ch01/iterative (see 'chapters list')")
+	}
+	id := fs.Arg(0)
+	if err := fs.Parse(fs.Args()[1:]); err != nil {
+		return "", err
+	}
+	if fs.NArg() > 0 {
+		return "", fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return id, nil
+}
+
+// listenHint says what to do about the common failures to listen.
+func listenHint(err error) string {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return "; another program has that port: stop it, or pick another with -addr 127.0.0.1:0"
+	case errors.Is(err, syscall.EACCES):
+		return "; ports below 1024 need privileges: pick a higher port"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "; that address is not on this machine: try 127.0.0.1 or ::1"
+	}
+	return ""
+}

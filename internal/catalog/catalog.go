@@ -1,0 +1,64 @@
+// Package catalog lists every runnable server of the book under its id ("ch01/iterative"), so
+// that the chapters command, the conformance suite in tests/ and the benchmarks all start the
+// same servers the same way. A chapter adds its servers here, and nowhere else.
+package catalog
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+)
+
+// Server is what every chapter's server offers.
+type Server interface {
+	// Addr is the listening address, with the real port when port 0 was asked for.
+	Addr() string
+	// Serve runs the server until Stop, then returns nil once every connection is closed.
+	Serve() error
+	// Stop closes the listener and the connections; it may be called more than once.
+	Stop() error
+}
+
+// Entry describes one runnable server.
+type Entry struct {
+	ID      string // "chNN/variant"
+	Summary string // one line for `chapters list`
+	// Listen binds hostport and returns the server, not yet serving.
+	Listen func(hostport string) (Server, error)
+	// Serialises is true where the lesson is that clients are served one at a time.
+	Serialises bool
+}
+
+// Chapter is the chapter number in the id: 1 for "ch01/iterative".
+func (e Entry) Chapter() int {
+	var n int
+	fmt.Sscanf(e.ID, "ch%d/", &n)
+	return n
+}
+
+// entries holds every server; each chapter's file (ch01.go, ch02.go, ...) adds its own in init.
+var entries []Entry
+
+func register(e ...Entry) { entries = append(entries, e...) }
+
+// All returns every entry, ordered by id.
+func All() []Entry {
+	out := append([]Entry(nil), entries...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Lookup finds the entry for id, or says which ids exist.
+func Lookup(id string) (Entry, error) {
+	for _, e := range entries {
+		if e.ID == id {
+			return e, nil
+		}
+	}
+	ids := make([]string, 0, len(entries))
+	for _, e := range All() {
+		ids = append(ids, e.ID)
+	}
+	return Entry{}, fmt.Errorf("unknown server id %q; known ids: %s (see 'go run ./chapters list')", id, strings.Join(ids, ", "))
+}

@@ -1,0 +1,19 @@
+package catalog
+
+import blocking "tornadotcp/ch01_blocking"
+
+func init() {
+	register(
+		Entry{
+			ID:         "ch01/iterative",
+			Summary:    "blocking accept/recv/send, one client at a time: the next one waits",
+			Listen:     func(a string) (Server, error) { return blocking.NewIterative(a) },
+			Serialises: true,
+		},
+		Entry{
+			ID:      "ch01/threaded",
+			Summary: "blocking recv in a goroutine per connection: one OS thread per client",
+			Listen:  func(a string) (Server, error) { return blocking.NewThreaded(a) },
+		},
+	)
+}

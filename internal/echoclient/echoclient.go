@@ -1,0 +1,84 @@
+// Package echoclient is the client side of the echo protocol, shared by the conformance suite
+// in tests/ and by the benchmarks, so that both measure servers with the same code.
+package echoclient
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// Conn is one client connection.
+type Conn struct {
+	c *net.TCPConn
+	r *bufio.Reader
+}
+
+// Dial connects to addr, giving up after timeout.
+func Dial(addr string, timeout time.Duration) (*Conn, error) {
+	c, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{c: c.(*net.TCPConn), r: bufio.NewReaderSize(c, 4096)}, nil
+}
+
+// Send writes p as it is (lines, parts of lines, anything).
+func (c *Conn) Send(p []byte) error {
+	_, err := c.c.Write(p)
+	return err
+}
+
+// ReadLine reads one echoed line, with its '\n'. A server may send lines longer than the reader's
+// buffer; they are returned whole.
+func (c *Conn) ReadLine() ([]byte, error) {
+	line, err := c.r.ReadSlice('\n')
+	if err == nil {
+		return append([]byte(nil), line...), nil
+	}
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, err
+	}
+	whole := append([]byte(nil), line...)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		line, err = c.r.ReadSlice('\n')
+		whole = append(whole, line...)
+	}
+	return whole, err
+}
+
+// ReadFull reads exactly len(p) echoed bytes.
+func (c *Conn) ReadFull(p []byte) error {
+	_, err := io.ReadFull(c.r, p)
+	return err
+}
+
+// ReadToEOF reads everything until the server closes, and how it closed: nil for an orderly
+// close (EOF), or the error (a reset, a deadline).
+func (c *Conn) ReadToEOF() ([]byte, error) {
+	data, err := io.ReadAll(c.r)
+	return data, err
+}
+
+// CloseWrite half-closes: the server sees EOF but may still send.
+func (c *Conn) CloseWrite() error { return c.c.CloseWrite() }
+
+// Reset closes with SO_LINGER 0, so the kernel sends RST instead of FIN: an abrupt disconnect.
+func (c *Conn) Reset() error {
+	if err := c.c.SetLinger(0); err != nil {
+		return fmt.Errorf("set linger: %w", err)
+	}
+	return c.c.Close()
+}
+
+// SetDeadline bounds every later read and write.
+func (c *Conn) SetDeadline(t time.Time) error { return c.c.SetDeadline(t) }
+
+// Close closes the connection.
+func (c *Conn) Close() error { return c.c.Close() }
+
+// LocalAddr is the client's own address.
+func (c *Conn) LocalAddr() string { return c.c.LocalAddr().String() }
