@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
 )
 
 // Server is what every chapter's server offers.
