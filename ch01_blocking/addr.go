@@ -27,8 +27,11 @@ func ParseAddr(hostport string) (unix.Sockaddr, int, error) {
 		host = "0.0.0.0"
 	}
 	ip, err := netip.ParseAddr(host)
-	if err != nil || ip.Zone() != "" {
-		return nil, 0, fmt.Errorf("address %q: host must be an IPv4 or IPv6 literal such as 127.0.0.1 or ::1", hostport)
+	if err != nil {
+		return nil, 0, fmt.Errorf("address %q: host %q is not an IP address (names are not resolved here): use a literal such as 127.0.0.1 or ::1", hostport, host)
+	}
+	if ip.Zone() != "" {
+		return nil, 0, fmt.Errorf("address %q: IPv6 zones (%%%s) are not supported: use an address without one, such as ::1", hostport, ip.Zone())
 	}
 	if ip.Is4() || ip.Is4In6() {
 		return &unix.SockaddrInet4{Port: int(port), Addr: ip.Unmap().As4()}, unix.AF_INET, nil

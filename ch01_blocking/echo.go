@@ -22,12 +22,14 @@ func Echo(fd int) error {
 		if n == 0 {
 			return nil
 		}
-		complete, err := lines.Feed(buf[:n])
-		if err != nil {
-			return err
-		}
+		// A too-long line still comes with the lines before it: they were accepted, so they
+		// are echoed before the connection is given up.
+		complete, tooLong := lines.Feed(buf[:n])
 		if err := SendAll(fd, complete); err != nil {
 			return err
+		}
+		if tooLong != nil {
+			return tooLong
 		}
 	}
 }

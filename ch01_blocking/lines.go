@@ -30,53 +30,60 @@ type Lines struct {
 // each with its '\n', in order, ready to be echoed. The result may share memory with p or with
 // the partial line held from earlier; it is valid until the next call to Feed.
 //
-// Whether a line is too long does not depend on how the bytes were split into reads: a line
-// longer than MaxLineLength is an error whether its '\n' came with it or not.
+// Neither the lines nor the limit depend on how the bytes were split into reads: a line longer
+// than MaxLineLength is an error whether its '\n' came with it or not, and the lines before it
+// are returned with ErrLineTooLong, as io.Reader returns the bytes it read with its error, so
+// that the caller echoes everything it accepted before closing. After ErrLineTooLong the stream
+// is out of step; feed it no more.
 func (l *Lines) Feed(p []byte) ([]byte, error) {
-	last := bytes.LastIndexByte(p, '\n')
-	if last < 0 {
+	end := bytes.LastIndexByte(p, '\n') + 1 // p[:end] finishes lines; p[end:] starts the next
+	if end == 0 {
 		if len(l.partial)+len(p) > MaxLineLength {
+			l.partial = nil
 			return nil, ErrLineTooLong
 		}
 		l.partial = append(l.partial, p...)
 		return nil, nil
 	}
-	if err := checkLineLengths(len(l.partial), p[:last+1]); err != nil {
-		return nil, err
+	good := withinLimit(len(l.partial), p[:end])
+	rest := p[end:]
+	var err error
+	if good < end || len(rest) > MaxLineLength {
+		err = ErrLineTooLong
 	}
-	rest := p[last+1:]
-	if len(rest) > MaxLineLength {
-		return nil, ErrLineTooLong
-	}
-	complete := p[:last+1]
-	if len(l.partial) > 0 {
-		complete = append(l.partial, complete...)
+	var complete []byte
+	if good > 0 {
+		complete = p[:good]
+		if len(l.partial) > 0 {
+			complete = append(l.partial, complete...)
+		}
 	}
 	l.partial = nil
-	if len(rest) > 0 {
+	if err == nil && len(rest) > 0 {
 		l.partial = append(make([]byte, 0, len(rest)), rest...)
 	}
-	return complete, nil
+	return complete, err
 }
 
 // Pending reports how many bytes of an unfinished line are held.
 func (l *Lines) Pending() int { return len(l.partial) }
 
-// checkLineLengths checks every line in complete (which ends in '\n'); the first line continues
-// a partial line of carried bytes.
-func checkLineLengths(carried int, complete []byte) error {
+// withinLimit returns how many bytes at the start of complete (which ends in '\n') are whole
+// lines no longer than MaxLineLength; the first line continues a partial line of carried bytes.
+func withinLimit(carried int, complete []byte) int {
 	first := bytes.IndexByte(complete, '\n')
 	if carried+first > MaxLineLength {
-		return ErrLineTooLong
+		return 0
 	}
-	// Lines after the first lie between the first and the last '\n'; if that span is short
-	// enough, none of them can be too long and there is nothing more to search.
-	for rest := complete[first+1:]; len(rest) > MaxLineLength; {
-		i := bytes.IndexByte(rest, '\n')
+	good := first + 1
+	// The lines after the first lie in complete[good:]; while that span is longer than a line
+	// may be, look at the next line. Once it is short enough, none in it can be too long.
+	for len(complete)-good > MaxLineLength {
+		i := bytes.IndexByte(complete[good:], '\n')
 		if i > MaxLineLength {
-			return ErrLineTooLong
+			return good
 		}
-		rest = rest[i+1:]
+		good += i + 1
 	}
-	return nil
+	return len(complete)
 }

@@ -28,12 +28,11 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	id, err := parseWithID(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "chapters run: %v\n", err)
-		return 2
+		return 2 // already reported, with the usage
 	}
 	entry, err := catalog.Lookup(id)
 	if err != nil {
@@ -48,14 +47,17 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "chapters run %s: %v%s\n", id, err, listenHint(err))
 		return 1
 	}
+
+	// Signals are caught before the listening line is printed: whoever reads that line may
+	// send SIGTERM at once, and it must stop the server, not kill the process.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(signals)
 	fmt.Fprintf(stdout, "listening on %s\n", srv.Addr())
 	if f, ok := stdout.(*os.File); ok {
 		f.Sync()
 	}
 
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(signals)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	select {
@@ -78,22 +80,30 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 }
 
 // parseWithID accepts the id before or after the flags: `run ch01/iterative -addr :0` and
-// `run -addr :0 ch01/iterative`.
+// `run -addr :0 ch01/iterative`. Like fs.Parse, it reports a mistake itself, with the usage.
 func parseWithID(fs *flag.FlagSet, args []string) (string, error) {
 	if err := fs.Parse(args); err != nil {
 		return "", err
 	}
 	if fs.NArg() == 0 {
-		return "", errors.New("which server? give an id, such as ch01/iterative (see 'chapters list')")
+		return "", usageError(fs, "which server? give an id, such as ch01/iterative (see 'chapters list')")
 	}
 	id := fs.Arg(0)
 	if err := fs.Parse(fs.Args()[1:]); err != nil {
 		return "", err
 	}
 	if fs.NArg() > 0 {
-		return "", fmt.Errorf("unexpected arguments %q", fs.Args())
+		return "", usageError(fs, fmt.Sprintf("unexpected arguments %q", fs.Args()))
 	}
 	return id, nil
+}
+
+// usageError reports msg the way the flag package reports a bad flag: the message, then the
+// usage.
+func usageError(fs *flag.FlagSet, msg string) error {
+	fmt.Fprintln(fs.Output(), msg)
+	fs.Usage()
+	return errors.New(msg)
 }
 
 // listenHint says what to do about the common failures to listen.
@@ -105,6 +115,11 @@ func listenHint(err error) string {
 		return "; ports below 1024 need privileges: pick a higher port"
 	case errors.Is(err, syscall.EADDRNOTAVAIL):
 		return "; that address is not on this machine: try 127.0.0.1 or ::1"
+	}
+	// An error with no errno underneath came from reading the address, not from the kernel.
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return "; -addr takes HOST:PORT with an IP address, such as 127.0.0.1:8888 or [::1]:0 (port 0 picks a free port)"
 	}
 	return ""
 }
