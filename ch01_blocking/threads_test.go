@@ -3,11 +3,8 @@
 package blocking_test
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -36,33 +33,8 @@ func TestOSThreads(t *testing.T) {
 	}
 }
 
-// freshProcessEnv names the test a child process runs when the test binary re-executes itself.
-const freshProcessEnv = "BLOCKING_TEST_FRESH_PROCESS"
-
-// inFreshProcess runs the test named name again in a new process of this test binary and reports
-// the outcome; it returns false in that child, where the test's body is to run. The Go runtime
-// never ends an idle OS thread, so a thread count is only meaningful in a process that earlier
-// tests have not filled with idle threads.
-func inFreshProcess(t *testing.T, name string) bool {
-	t.Helper()
-	if os.Getenv(freshProcessEnv) == name {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+name+"$", "-test.count=1", "-test.v", "-test.timeout=1m")
-	// A race-enabled binary sleeps a second before it exits unless told not to.
-	cmd.Env = append(os.Environ(), freshProcessEnv+"="+name, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
-	out, err := cmd.CombinedOutput()
-	t.Logf("in a fresh process:\n%s", out)
-	if err != nil || !strings.Contains(string(out), "--- PASS: "+name) {
-		t.Fatalf("%s in a fresh process failed: %v", name, err)
-	}
-	return true
-}
-
 func TestThreadedHoldsOneOSThreadPerClient(t *testing.T) {
-	if inFreshProcess(t, "TestThreadedHoldsOneOSThreadPerClient") {
+	if testutil.InFreshProcess(t) {
 		return
 	}
 	testutil.CheckLeaks(t)
