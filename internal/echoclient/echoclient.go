@@ -50,6 +50,11 @@ func (c *Conn) ReadLine() ([]byte, error) {
 	return whole, err
 }
 
+// Read reads whatever echoed bytes have arrived, at most len(p), waiting for at least one (up to
+// the deadline). It goes through the same buffer as ReadLine, so no byte is skipped when a test
+// mixes the two; a read that times out loses nothing.
+func (c *Conn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
 // ReadFull reads exactly len(p) echoed bytes.
 func (c *Conn) ReadFull(p []byte) error {
 	_, err := io.ReadFull(c.r, p)
