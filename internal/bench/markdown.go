@@ -1,0 +1,181 @@
+// The results as Markdown tables, one per kind of scenario, in a layout that stays put from run
+// to run so the book can embed them.
+
+package bench
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Table is one Markdown table: its file is Name + ".md".
+type Table struct {
+	Name   string // "idle", "idlecpu", "pingpong", "watchcost"
+	Title  string
+	Header []string
+	Right  []bool // right-align this column (numbers)
+	Rows   [][]string
+}
+
+// Markdown renders the table with its columns padded to a common width.
+func (t Table) Markdown() string {
+	width := make([]int, len(t.Header))
+	for i, h := range t.Header {
+		width[i] = utf8.RuneCountInString(h)
+	}
+	for _, row := range t.Rows {
+		for i, cell := range row {
+			width[i] = max(width[i], utf8.RuneCountInString(cell), 3)
+		}
+	}
+	var b strings.Builder
+	writeRow := func(cells []string) {
+		b.WriteString("|")
+		for i, cell := range cells {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(cell))
+			if t.Right[i] {
+				b.WriteString(" " + pad + cell + " |")
+			} else {
+				b.WriteString(" " + cell + pad + " |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	writeRow(t.Header)
+	b.WriteString("|")
+	for i := range t.Header {
+		dashes := strings.Repeat("-", width[i])
+		if t.Right[i] {
+			dashes = dashes[1:] + ":"
+		}
+		b.WriteString(" " + dashes + " |")
+	}
+	b.WriteString("\n")
+	for _, row := range t.Rows {
+		writeRow(row)
+	}
+	return b.String()
+}
+
+// Tables builds the tables for results (normally a Summary), leaving out kinds with no rows.
+// Rows are ordered by connection count, then in the order of results, which is the plan's.
+func Tables(results []Result) []Table {
+	idle := Table{Name: "idle", Title: "Idle connections",
+		Header: []string{"server", "connections", "served", "time to serve all (s)", "RSS per connection (KiB)", "OS threads", "result"},
+		Right:  []bool{false, true, true, true, true, true, false}}
+	idleCPU := Table{Name: "idlecpu", Title: "Idle CPU",
+		Header: []string{"server", "idle connections", "server CPU s per wall s", "result"},
+		Right:  []bool{false, true, true, false}}
+	pingPong := Table{Name: "pingpong", Title: "Echo ping-pong, 64-byte lines",
+		Header: []string{"server", "connections", "messages/s", "p50 (µs)", "p99 (µs)", "server CPU µs/message", "mismatches", "result"},
+		Right:  []bool{false, true, true, true, true, true, true, false}}
+	watch := Table{Name: "watchcost", Title: "The cost of watching idle connections: ping-pong on one beside K idle",
+		Header: []string{"server", "idle connections", "messages/s", "p50 (µs)", "server CPU µs/message", "mismatches", "result"},
+		Right:  []bool{false, true, true, true, true, true, false}}
+
+	// Rows of one size sit together, servers in the plan's order, so they read as a comparison.
+	results = slices.Clone(results)
+	slices.SortStableFunc(results, func(a, b Result) int {
+		return cmp.Or(cmp.Compare(groupCount(a.Scenario), groupCount(b.Scenario)), cmp.Compare(a.Scenario.MaxThreads, b.Scenario.MaxThreads))
+	})
+	for _, r := range results {
+		sc := r.Scenario
+		switch sc.Kind {
+		case KindIdle:
+			served, secs, rss, threads := dash, dash, dash, dash
+			if i := r.Idle; i != nil {
+				served = strconv.Itoa(i.Served)
+				if r.OK() {
+					secs, rss, threads = fmt.Sprintf("%.3f", i.Seconds), fmt.Sprintf("%.1f", i.RSSPerConnKiB), strconv.Itoa(i.Threads)
+				}
+			}
+			idle.Rows = append(idle.Rows, []string{r.Server, conns(sc.Conns, sc), served, secs, rss, threads, outcome(r)})
+		case KindIdleCPU:
+			cpu := dash
+			if c := r.IdleCPU; c != nil {
+				cpu = fmt.Sprintf("%.3f", c.CPUPerWallSecond)
+			}
+			idleCPU.Rows = append(idleCPU.Rows, []string{r.Server, conns(sc.Conns, sc), cpu, outcome(r)})
+		case KindPingPong:
+			cells := []string{dash, dash, dash, dash, dash}
+			if p := r.PingPong; p != nil {
+				cells = []string{fmt.Sprintf("%.0f", p.PerSecond), fmt.Sprintf("%.0f", p.P50Micros), fmt.Sprintf("%.0f", p.P99Micros), fmt.Sprintf("%.1f", p.CPUMicrosPerMsg), strconv.FormatInt(p.Mismatches, 10)}
+			}
+			pingPong.Rows = append(pingPong.Rows, append(append([]string{r.Server, conns(sc.Conns, sc)}, cells...), outcome(r)))
+		case KindWatchCost:
+			cells := []string{dash, dash, dash, dash}
+			if p := r.PingPong; p != nil {
+				cells = []string{fmt.Sprintf("%.0f", p.PerSecond), fmt.Sprintf("%.0f", p.P50Micros), fmt.Sprintf("%.1f", p.CPUMicrosPerMsg), strconv.FormatInt(p.Mismatches, 10)}
+			}
+			watch.Rows = append(watch.Rows, append(append([]string{r.Server, conns(sc.Idle, sc)}, cells...), outcome(r)))
+		}
+	}
+	var out []Table
+	for _, t := range []Table{idle, idleCPU, pingPong, watch} {
+		if len(t.Rows) > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+const dash = "—"
+
+// conns is a connection count, with the lowered thread limit when the scenario set one.
+func conns(n int, sc Scenario) string {
+	if sc.MaxThreads > 0 {
+		return fmt.Sprintf("%d (max-threads %d)", n, sc.MaxThreads)
+	}
+	return strconv.Itoa(n)
+}
+
+// outcome is the result column: ok, or what went wrong, on one line and safe inside a table.
+func outcome(r Result) string {
+	var s string
+	switch {
+	case r.Died != "":
+		s = "died: " + r.Died
+	case r.Error != "":
+		s = "failed: " + r.Error
+	case r.PingPong != nil && r.PingPong.Mismatches > 0:
+		s = "MISMATCHES"
+	default:
+		s = "ok"
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	return strings.ReplaceAll(s, "|", `\|`)
+}
+
+// WriteMarkdown writes a line saying where and how the results were measured, then every table
+// under its title.
+func WriteMarkdown(w io.Writer, rep *Report) error {
+	m := rep.Machine
+	mode := "full"
+	if rep.Quick {
+		mode = "quick"
+	}
+	cpu := ""
+	if m.CPUModel != "" {
+		cpu = " (" + m.CPUModel + ")"
+	}
+	pinning := "not pinned"
+	if m.Pinning != nil {
+		pinning = m.Pinning.Note
+	}
+	_, err := fmt.Fprintf(w, "Measured %s on %d CPUs%s, %s, %s; %s; %s run, %d round(s), median round shown; CPU from /proc at %d ticks/s.\n",
+		m.Date, m.CPUs, cpu, m.Kernel, m.GoVersion, pinning, mode, rep.Rounds, m.ClockTicks)
+	if err != nil {
+		return err
+	}
+	for _, t := range Tables(rep.Summary) {
+		if _, err := fmt.Fprintf(w, "\n### %s\n\n%s", t.Title, t.Markdown()); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+// The plan: which server is put through which scenarios. This table is the one place to edit.
+
+package bench
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Row is one server and the scenarios it runs, in order. Each scenario gets a fresh server
+// process, so one scenario's threads and memory never count in the next.
+type Row struct {
+	Server    string     `json:"server"`    // a catalog id: `chapters run Server` must start it
+	Scenarios []Scenario `json:"scenarios"` // in the order they run
+}
+
+// Plan is the list of rows, in the order they run and the tables show them.
+type Plan []Row
+
+// blockingPlan is what chapter 1's threaded server and the net baseline both run: idle
+// connections up to 5,000 (the threaded server spends an OS thread on each), echo ping-pong at 1
+// and 100 connections, and the idle CPU.
+var blockingPlan = []Scenario{Idle(100), Idle(1000), Idle(5000), PingPong(1), PingPong(100), IdleCPU()}
+
+// DefaultPlan is what `chapters bench` runs. A later chapter adds its servers as rows, and may
+// add scenarios to earlier rows, for example:
+//
+//	{"ch02/busypoll", []Scenario{IdleCPU(), PingPong(1)}},
+//	{"ch02/poll", []Scenario{IdleCPU(), PingPong(1), WatchCost(0), WatchCost(1000), WatchCost(10000)}},
+//	{"ch03/epoll", []Scenario{Idle(10000), PingPong(1000), WatchCost(0), WatchCost(10000)}},
+//
+// and ch01/threaded's Idle(10000) records its death by thread exhaustion as the result. Keep
+// ch00/net first: it is the baseline every table is read against. Each row's server must be in
+// the catalog; the tables keep the plan's order of servers.
+var DefaultPlan = Plan{
+	{"ch00/net", blockingPlan},
+	{"ch01/iterative", []Scenario{PingPong(1)}},
+	{"ch01/threaded", blockingPlan},
+}
+
+// Only keeps the rows whose server is in ids, in the plan's order. An id the plan does not
+// have is an error that lists the ones it does.
+func (p Plan) Only(ids []string) (Plan, error) {
+	var known []string
+	for _, r := range p {
+		known = append(known, r.Server)
+	}
+	for _, id := range ids {
+		if !slices.Contains(known, id) {
+			return nil, fmt.Errorf("no benchmark plan for server %q; the plan has: %s", id, strings.Join(known, ", "))
+		}
+	}
+	var out Plan
+	for _, r := range p {
+		if slices.Contains(ids, r.Server) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,123 @@
+// Walking the plan: a fresh server process per scenario, round after round.
+
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Options says how to run a plan.
+type Options struct {
+	// Exe is the chapters binary: `Exe run ID -addr 127.0.0.1:0` starts server ID.
+	Exe    string
+	Timing Timing
+	Quick  bool // recorded with the results
+	// Rounds is how many times the whole plan runs (at least once). Each round walks every row,
+	// so a slow drift of the machine touches every server alike; the summary keeps the median.
+	Rounds int
+	// Pin puts servers on one CPU and this process on another, when there are two.
+	Pin bool
+	// Progress receives a line per scenario. Nil means none.
+	Progress io.Writer
+}
+
+// Report is everything a run produced.
+type Report struct {
+	Machine Machine  `json:"machine"`
+	Quick   bool     `json:"quick"`
+	Rounds  int      `json:"rounds"`
+	Timing  Timing   `json:"timing"`
+	Plan    Plan     `json:"plan"`
+	Results []Result `json:"results"` // every scenario of every round, in the order run
+	Summary []Result `json:"summary"` // one per server and scenario: see Summarise
+}
+
+// Run runs every scenario of plan against its server, Rounds times. A server that dies or a
+// scenario that fails is a result; the error is only for a run that could not be set up.
+func Run(plan Plan, opt Options) (*Report, error) {
+	if opt.Exe == "" {
+		return nil, errors.New("bench: no chapters binary to start servers with")
+	}
+	rounds := max(opt.Rounds, 1)
+	progress := opt.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	rep := &Report{Machine: describeMachine(time.Now()), Quick: opt.Quick, Rounds: rounds, Timing: opt.Timing, Plan: plan}
+
+	pin := &Pinning{Note: "not pinned: turned off", ServerCPU: -1, ClientCPU: -1}
+	if opt.Pin {
+		var err error
+		if pin, err = Pin(); err != nil {
+			return nil, fmt.Errorf("bench: pinning: %w", err)
+		}
+		defer pin.Restore()
+	}
+	rep.Machine.Pinning = pin
+	fmt.Fprintf(progress, "bench: %d CPUs, %s\n", rep.Machine.CPUs, pin.Note)
+
+	total := 0
+	for _, row := range plan {
+		total += len(row.Scenarios)
+	}
+	total *= rounds
+	n := 0
+	for round := 1; round <= rounds; round++ {
+		for _, row := range plan {
+			for _, sc := range row.Scenarios {
+				n++
+				fmt.Fprintf(progress, "[%d/%d] %s %s ... ", n, total, row.Server, sc.Name())
+				start := time.Now()
+				r := runOne(opt.Exe, row.Server, sc, pin, opt.Timing)
+				r.Round = round
+				fmt.Fprintf(progress, "%s (%.1f s)\n", brief(r), time.Since(start).Seconds())
+				rep.Results = append(rep.Results, r)
+			}
+		}
+	}
+	rep.Summary = Summarise(rep.Results)
+	return rep, nil
+}
+
+// runOne starts a fresh server, runs one scenario against it and stops it.
+func runOne(exe, id string, sc Scenario, pin *Pinning, t Timing) Result {
+	p, err := Start(exe, id, sc.MaxThreads, pin)
+	if err != nil {
+		return Result{Server: id, Scenario: sc, Error: err.Error()}
+	}
+	var r Result
+	switch sc.Kind {
+	case KindIdle:
+		r = runIdle(p, sc)
+	case KindIdleCPU:
+		r = runIdleCPU(p, sc, t.IdleCPU)
+	case KindPingPong, KindWatchCost:
+		r = runPingPong(p, sc, t)
+	default:
+		r = Result{Server: id, Scenario: sc, Error: fmt.Sprintf("unknown scenario kind %q", sc.Kind)}
+	}
+	if err := p.Stop(); err != nil {
+		r.Stop = err.Error()
+	}
+	return r
+}
+
+// brief is a result in a few words, for the progress lines.
+func brief(r Result) string {
+	switch {
+	case r.Died != "":
+		return "died: " + r.Died
+	case r.Error != "":
+		return "failed: " + r.Error
+	case r.Idle != nil:
+		return fmt.Sprintf("%d served in %.2f s, %.1f KiB and %.2f threads per connection", r.Idle.Served, r.Idle.Seconds, r.Idle.RSSPerConnKiB, r.Idle.ThreadsPerConn)
+	case r.IdleCPU != nil:
+		return fmt.Sprintf("%.3f CPU s per s", r.IdleCPU.CPUPerWallSecond)
+	case r.PingPong != nil:
+		return fmt.Sprintf("%.0f msg/s, p50 %.0f µs, p99 %.0f µs, %.1f CPU µs/msg, %d mismatches", r.PingPong.PerSecond, r.PingPong.P50Micros, r.PingPong.P99Micros, r.PingPong.CPUMicrosPerMsg, r.PingPong.Mismatches)
+	}
+	return "no result"
+}

@@ -1,0 +1,66 @@
+// One row per server and scenario out of several rounds: the median round.
+
+package bench
+
+import "sort"
+
+// Summarise reduces the results of several rounds to one per server and scenario, in the order
+// they first appear. The row kept is the round whose main figure (RSS per connection, CPU per
+// second, CPU per message) is the median, so that every number in a row comes from the same
+// run. Two things are never averaged away: a death or error in any round is the row (the first
+// such round), and mismatches are the total over every round.
+func Summarise(results []Result) []Result {
+	type key struct{ server, scenario string }
+	var order []key
+	groups := map[key][]Result{}
+	for _, r := range results {
+		k := key{r.Server, r.Scenario.Name()}
+		if _, seen := groups[k]; !seen {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	out := make([]Result, 0, len(order))
+	for _, k := range order {
+		out = append(out, medianRound(groups[k]))
+	}
+	return out
+}
+
+func medianRound(rounds []Result) Result {
+	for _, r := range rounds {
+		if r.Died != "" {
+			return r
+		}
+	}
+	for _, r := range rounds {
+		if !r.OK() {
+			return r
+		}
+	}
+	sorted := append([]Result(nil), rounds...)
+	sort.SliceStable(sorted, func(i, j int) bool { return mainFigure(sorted[i]) < mainFigure(sorted[j]) })
+	median := sorted[(len(sorted)-1)/2]
+	if median.PingPong != nil {
+		pp := *median.PingPong
+		pp.Mismatches = 0
+		for _, r := range rounds {
+			pp.Mismatches += r.PingPong.Mismatches
+		}
+		median.PingPong = &pp
+	}
+	return median
+}
+
+// mainFigure is the number a scenario's median round is chosen by.
+func mainFigure(r Result) float64 {
+	switch {
+	case r.Idle != nil:
+		return r.Idle.RSSPerConnKiB
+	case r.IdleCPU != nil:
+		return r.IdleCPU.CPUPerWallSecond
+	case r.PingPong != nil:
+		return r.PingPong.CPUMicrosPerMsg
+	}
+	return 0
+}
