@@ -1,4 +1,4 @@
-//go:build linux || freebsd || netbsd || openbsd || dragonfly
+//go:build linux || freebsd || dragonfly
 
 // Descriptors born close-on-exec, atomically, where the kernel offers SOCK_CLOEXEC and accept4.
 

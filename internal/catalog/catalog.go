@@ -41,6 +41,18 @@ var entries []Entry
 
 func register(e ...Entry) { entries = append(entries, e...) }
 
+// listener adapts a chapter's constructor to Entry.Listen. On error it returns a nil Server, not
+// a typed nil pointer wrapped in the interface, which would not compare equal to nil.
+func listener[S Server](listen func(string) (S, error)) func(string) (Server, error) {
+	return func(hostport string) (Server, error) {
+		s, err := listen(hostport)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+}
+
 // All returns every entry, ordered by id.
 func All() []Entry {
 	out := append([]Entry(nil), entries...)

@@ -6,6 +6,6 @@ func init() {
 	register(Entry{
 		ID:      "ch00/net",
 		Summary: "reference: Go's net package, a goroutine per connection (the baseline of every benchmark)",
-		Listen:  func(a string) (Server, error) { return netecho.Listen(a) },
+		Listen:  listener(netecho.Listen),
 	})
 }

@@ -7,13 +7,13 @@ func init() {
 		Entry{
 			ID:         "ch01/iterative",
 			Summary:    "blocking accept/recv/send, one client at a time: the next one waits",
-			Listen:     func(a string) (Server, error) { return blocking.NewIterative(a) },
+			Listen:     listener(blocking.NewIterative),
 			Serialises: true,
 		},
 		Entry{
 			ID:      "ch01/threaded",
 			Summary: "blocking recv in a goroutine per connection: one OS thread per client",
-			Listen:  func(a string) (Server, error) { return blocking.NewThreaded(a) },
+			Listen:  listener(blocking.NewThreaded),
 		},
 	)
 }

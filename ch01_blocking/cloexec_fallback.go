@@ -1,4 +1,7 @@
-// Darwin has neither SOCK_CLOEXEC nor accept4, so FD_CLOEXEC is set right after the call.
+//go:build darwin || netbsd || openbsd
+
+// Where x/sys offers no accept4 (Darwin has neither it nor SOCK_CLOEXEC), FD_CLOEXEC is set
+// right after the call.
 
 package blocking
 

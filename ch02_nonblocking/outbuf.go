@@ -1,0 +1,80 @@
+// OutBuf: the bytes owed to one connection, sent as fast as the kernel takes them. Mirrors the
+// write side of tornado/iostream.py (3.2): write() tries to send at once, _handle_write sends
+// what was left when the socket becomes writable, and nothing is dropped or reordered.
+
+package nonblocking
+
+// OutBuf holds the bytes a non-blocking send could not take yet. The zero value is empty and
+// ready; it belongs to one connection and one goroutine.
+//
+// A blocking send waits until the kernel's socket buffer has room; a non-blocking send takes
+// what fits and says EAGAIN for the rest. The rest must wait somewhere, in order, until the
+// socket is writable again: here. This is the seed of chapter 4's IOStream, whose Write buffers
+// the same way and asks the loop to watch for WRITE while anything is owed.
+//
+// Memory follows what is owed: an empty OutBuf holds no array, so an idle connection costs
+// nothing, and a queue that drains slowly is compacted as it goes rather than growing with
+// everything that ever passed through it.
+type OutBuf struct {
+	data []byte // data[sent:] is owed to the peer
+	sent int
+}
+
+// Len is the number of bytes owed: appended and not yet taken by the kernel.
+func (b *OutBuf) Len() int { return len(b.data) - b.sent }
+
+// Append queues a copy of p behind what is already owed; nothing is sent. The copy is needed
+// because the caller's bytes (a server's shared read buffer) are reused at once.
+func (b *OutBuf) Append(p []byte) {
+	// Before growing, slide the owed bytes to the front if the sent prefix is at least as
+	// large: each byte is then moved at most once per doubling, so appends stay cheap.
+	if b.sent > 0 && b.sent >= b.Len() {
+		n := copy(b.data, b.data[b.sent:])
+		b.data, b.sent = b.data[:n], 0
+	}
+	b.data = append(b.data, p...)
+}
+
+// Flush sends what is owed until the kernel says EAGAIN. done is true when nothing is owed any
+// more (and the memory has been released); false means the socket buffer is full and the rest
+// waits for the socket to become writable. An error (EPIPE, ECONNRESET, ...) leaves the bytes in
+// place; the connection is finished anyway.
+func (b *OutBuf) Flush(fd int) (done bool, err error) {
+	for b.Len() > 0 {
+		n, err := send(fd, b.data[b.sent:])
+		if err != nil {
+			if WouldBlock(err) {
+				return false, nil
+			}
+			return false, err
+		}
+		b.sent += n
+	}
+	b.data, b.sent = nil, 0
+	return true, nil
+}
+
+// Write is Append followed by Flush, without the copy when it is not needed: if nothing is owed,
+// p goes straight to the kernel and only the part it refuses is kept. If something is owed, p
+// only joins the queue, behind it; the socket was full a moment ago and the loop will Flush
+// when it is writable. done is true when nothing is owed.
+func (b *OutBuf) Write(fd int, p []byte) (done bool, err error) {
+	if b.Len() > 0 {
+		b.Append(p)
+		return false, nil
+	}
+	for len(p) > 0 {
+		n, err := send(fd, p)
+		if err != nil {
+			if WouldBlock(err) {
+				break
+			}
+			return false, err
+		}
+		p = p[n:]
+	}
+	if len(p) > 0 {
+		b.Append(p)
+	}
+	return b.Len() == 0, nil
+}

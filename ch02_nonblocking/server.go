@@ -1,0 +1,138 @@
+// The part the three servers share: the listener, how Serve runs a loop on one locked OS thread,
+// and how Stop ends it from any goroutine.
+
+package nonblocking
+
+import (
+	"fmt"
+	"log"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	blocking "tornadotcp/ch01_blocking"
+)
+
+// Server is a single-threaded echo server on non-blocking sockets. NewBusyPoll, NewSelect or
+// NewPoll makes one; they differ only in how the loop learns which sockets are ready.
+type Server struct {
+	// ErrorLog receives refused connections, connections closed for an error, and accept
+	// failures. Nil means log's default logger.
+	ErrorLog *log.Logger
+
+	name     string // "busypoll", "select", "poll", for log lines
+	listener int
+	addr     string
+	waker    *waker             // wakes a sleeping loop on Stop; nil for busy-poll, which never sleeps
+	run      func(*loop) error  // the server's loop: pass after pass until Stop
+	admit    func(fd int) error // may refuse a new connection's descriptor (select's wall); nil admits all
+	stop     atomic.Bool        // set by Stop; the loop checks it every pass
+
+	mu       sync.Mutex
+	stopping bool          // Stop was called, or Serve has ended: no more Serve, fds released or being released
+	serving  bool          // Serve was called
+	done     chan struct{} // closed when Serve has closed every descriptor
+}
+
+// newServer listens on hostport, non-blocking, with a waker when the loop will sleep.
+func newServer(hostport, name string, sleeps bool) (*Server, error) {
+	fd, err := Listen(hostport)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := blocking.LocalAddr(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	s := &Server{name: name, listener: fd, addr: addr, done: make(chan struct{})}
+	if sleeps {
+		if s.waker, err = newWaker(); err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Addr is the address the server listens on, with the real port.
+func (s *Server) Addr() string { return s.addr }
+
+// Serve runs the loop on the calling goroutine until Stop, then closes every connection and the
+// listener and returns nil; or returns the error that ended the loop (a failed select or poll,
+// an unexpected accept error). It returns blocking.ErrServerClosed if called after Stop or twice.
+//
+// The goroutine is locked to its OS thread for the whole loop: one thread does all the I/O of
+// every connection. Nothing else in the server blocks or starts goroutines.
+func (s *Server) Serve() error {
+	s.mu.Lock()
+	if s.stopping || s.serving {
+		s.mu.Unlock()
+		return blocking.ErrServerClosed
+	}
+	s.serving = true
+	s.mu.Unlock()
+
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	l := newLoop(s)
+	err := s.run(l)
+	l.closeAll()
+
+	s.mu.Lock()
+	s.stopping = true
+	s.closeFDs()
+	s.mu.Unlock()
+	close(s.done)
+	return err
+}
+
+// Stop ends the loop and waits until Serve has closed every descriptor the server owned. It may
+// be called from any goroutine, more than once, and before Serve (which then returns at once).
+//
+// The busy-poll loop sees the flag on its next pass; the select and poll loops may be asleep in
+// the kernel with no timeout, so Stop also writes a byte to their self-pipe, which they watch.
+// The mutex keeps the wake from racing with Serve closing that pipe.
+func (s *Server) Stop() error {
+	s.mu.Lock()
+	var err error
+	if !s.stopping {
+		s.stopping = true
+		s.stop.Store(true)
+		if s.serving {
+			if s.waker != nil {
+				s.waker.wake()
+			}
+		} else {
+			err = s.closeFDs()
+		}
+	}
+	serving := s.serving
+	s.mu.Unlock()
+	if serving {
+		<-s.done
+	}
+	return err
+}
+
+// closeFDs closes the listener and the waker. Called with s.mu held, once.
+func (s *Server) closeFDs() error {
+	if s.waker != nil {
+		s.waker.close()
+	}
+	if err := unix.Close(s.listener); err != nil {
+		return fmt.Errorf("close listener: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) logf(format string, args ...any) {
+	msg := fmt.Sprintf("ch02/%s %s: "+format, append([]any{s.name, s.addr}, args...)...)
+	if s.ErrorLog != nil {
+		s.ErrorLog.Print(msg)
+		return
+	}
+	log.Print(msg)
+}

@@ -1,0 +1,328 @@
+package nonblocking
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	blocking "tornadotcp/ch01_blocking"
+	"tornadotcp/internal/echoclient"
+	"tornadotcp/internal/testutil"
+)
+
+// servers are the three constructors; every server test runs against each.
+var servers = []struct {
+	name string
+	new  func(hostport string) (*Server, error)
+}{
+	{"busypoll", NewBusyPoll},
+	{"select", NewSelect},
+	{"poll", NewPoll},
+}
+
+func forEachServer(t *testing.T, test func(t *testing.T, newServer func(string) (*Server, error))) {
+	for _, s := range servers {
+		t.Run(s.name, func(t *testing.T) { test(t, s.new) })
+	}
+}
+
+// logBuffer collects a server's log lines; the loop writes while the test reads.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// serve starts a server on an ephemeral loopback port and stops it when the test ends,
+// checking that Serve then returns nil.
+func serve(t *testing.T, newServer func(string) (*Server, error)) (*Server, *logBuffer) {
+	t.Helper()
+	s, err := newServer("127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	logs := &logBuffer{}
+	s.ErrorLog = log.New(logs, "", 0)
+	served := make(chan error, 1)
+	go func() { served <- s.Serve() }()
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("Serve returned %v after Stop, want nil", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("Serve still running 5s after Stop returned")
+		}
+	})
+	return s, logs
+}
+
+// dial connects a client that gives up on any read or write after ten seconds.
+func dial(t *testing.T, addr string) *echoclient.Conn {
+	t.Helper()
+	c, err := echoclient.Dial(addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// echo sends line and checks that it comes back.
+func echo(t *testing.T, c *echoclient.Conn, line string) {
+	t.Helper()
+	if err := c.Send([]byte(line)); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	got, err := c.ReadLine()
+	if err != nil || string(got) != line {
+		t.Fatalf("echo of %q: got %q, %v", line, got, err)
+	}
+}
+
+// lines is n numbered lines, each width bytes with its '\n'.
+func lines(n, width int) []byte {
+	var b bytes.Buffer
+	for i := range n {
+		prefix := fmt.Sprintf("line %d ", i)
+		b.WriteString(prefix + strings.Repeat(".", width-len(prefix)-1) + "\n")
+	}
+	return b.Bytes()
+}
+
+// sendAndReadAll sends data from another goroutine (the server echoes while we send, and both
+// sides' buffers are finite), half-closes, and returns everything read until the server closes.
+func sendAndReadAll(t *testing.T, c *echoclient.Conn, data []byte) []byte {
+	t.Helper()
+	sent := make(chan error, 1)
+	go func() {
+		for rest := data; len(rest) > 0; {
+			n := min(len(rest), 7919)
+			if err := c.Send(rest[:n]); err != nil {
+				sent <- err
+				return
+			}
+			rest = rest[n:]
+		}
+		sent <- c.CloseWrite()
+	}()
+	got, err := c.ReadToEOF()
+	if err != nil {
+		t.Fatalf("reading echoes: %v after %d bytes", err, len(got))
+	}
+	if err := <-sent; err != nil {
+		t.Fatalf("sending: %v", err)
+	}
+	return got
+}
+
+// Several clients at once, lines split across sends, lines sent together, each echoed whole and
+// in order to its own client.
+func TestServersEcho(t *testing.T) {
+	forEachServer(t, func(t *testing.T, newServer func(string) (*Server, error)) {
+		testutil.CheckLeaks(t)
+		s, logs := serve(t, newServer)
+		a, b, c := dial(t, s.Addr()), dial(t, s.Addr()), dial(t, s.Addr())
+		echo(t, a, "hello from a\n")
+		echo(t, b, "hello from b\n")
+		a.Send([]byte("split "))
+		echo(t, c, "c goes meanwhile\n")
+		a.Send([]byte("line\nsecond\n"))
+		for _, want := range []string{"split line\n", "second\n"} {
+			if got, err := a.ReadLine(); err != nil || string(got) != want {
+				t.Fatalf("got %q, %v; want %q", got, err, want)
+			}
+		}
+		echo(t, b, strings.Repeat("b", blocking.MaxLineLength)+"\n") // the longest line allowed
+		if logs.String() != "" {
+			t.Errorf("unexpected log: %s", logs)
+		}
+	})
+}
+
+// A client that half-closes gets every complete line it sent, then EOF; the unfinished line
+// is dropped. With 3 MiB in flight the server must also hold output for a slow reader and stop
+// reading while more than MaxPendingOutput is owed, then drain it all after the EOF.
+func TestServersHalfClose(t *testing.T) {
+	forEachServer(t, func(t *testing.T, newServer func(string) (*Server, error)) {
+		testutil.CheckLeaks(t)
+		s, _ := serve(t, newServer)
+		c := dial(t, s.Addr())
+		if got := sendAndReadAll(t, c, []byte("a\nb\nunfinished")); string(got) != "a\nb\n" {
+			t.Fatalf("got %q, want %q", got, "a\nb\n")
+		}
+		big := lines(3<<20/100, 100)
+		if got := sendAndReadAll(t, dial(t, s.Addr()), big); !bytes.Equal(got, big) {
+			t.Fatalf("got %d bytes back, want %d (equal prefix %d)", len(got), len(big), commonPrefix(got, big))
+		}
+	})
+}
+
+// A line over 64 KiB closes that connection, after the lines before it are echoed; another
+// client carries on, and the log says why.
+func TestServersLongLineClosesOnlyThatConnection(t *testing.T) {
+	forEachServer(t, func(t *testing.T, newServer func(string) (*Server, error)) {
+		testutil.CheckLeaks(t)
+		s, logs := serve(t, newServer)
+		other := dial(t, s.Addr())
+		echo(t, other, "before\n")
+
+		c := dial(t, s.Addr())
+		c.Send(append([]byte("ok\n"), bytes.Repeat([]byte("x"), blocking.MaxLineLength+4096)...))
+		if got, err := c.ReadLine(); err != nil || string(got) != "ok\n" {
+			t.Fatalf("got %q, %v; want the line before the long one", got, err)
+		}
+		rest, err := c.ReadToEOF()
+		if len(rest) != 0 || (err != nil && !errors.Is(err, syscall.ECONNRESET)) {
+			t.Fatalf("after the long line: %q, %v; want the connection closed", rest, err)
+		}
+		echo(t, other, "after\n")
+		if !strings.Contains(logs.String(), blocking.ErrLineTooLong.Error()) {
+			t.Errorf("log does not say why: %q", logs)
+		}
+	})
+}
+
+// A client that resets its connection (RST) is dropped quietly, its descriptor closed, while
+// another client goes on being served.
+func TestServersResetConnectionDropped(t *testing.T) {
+	forEachServer(t, func(t *testing.T, newServer func(string) (*Server, error)) {
+		testutil.CheckLeaks(t)
+		s, logs := serve(t, newServer)
+		other := dial(t, s.Addr())
+		echo(t, other, "before\n")
+		before := len(testutil.OpenFDs(t))
+
+		c, err := echoclient.Dial(s.Addr(), 5*time.Second)
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		echo(t, c, "soon gone\n")
+		c.Send(lines(1000, 100)) // echoes the client will never read
+		if err := c.Reset(); err != nil {
+			t.Fatalf("reset: %v", err)
+		}
+		waitFor(t, "the server to close the reset connection", func() bool {
+			return len(testutil.OpenFDs(t)) == before
+		})
+		echo(t, other, "after\n")
+		if logs.String() != "" {
+			t.Errorf("a reset by the client was logged: %s", logs)
+		}
+	})
+}
+
+// waitFor polls cond for up to ten seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Stop before Serve releases the listener, Serve then refuses to start, and a second Stop is
+// harmless.
+func TestServersStopBeforeServe(t *testing.T) {
+	forEachServer(t, func(t *testing.T, newServer func(string) (*Server, error)) {
+		testutil.CheckLeaks(t)
+		s, err := newServer("127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("listen: %v", err)
+		}
+		if err := s.Stop(); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		if err := s.Stop(); err != nil {
+			t.Fatalf("second Stop: %v", err)
+		}
+		if err := s.Serve(); !errors.Is(err, blocking.ErrServerClosed) {
+			t.Fatalf("Serve after Stop: %v, want ErrServerClosed", err)
+		}
+		if c, err := echoclient.Dial(s.Addr(), time.Second); err == nil {
+			c.Close()
+			t.Fatalf("connected to a stopped server")
+		}
+	})
+}
+
+// Stop, called twice at once from two goroutines while clients are connected, returns only when
+// Serve has closed every descriptor: at that moment the process holds no more than the clients'
+// own. The clients see an orderly EOF.
+func TestServersStopWithClients(t *testing.T) {
+	forEachServer(t, func(t *testing.T, newServer func(string) (*Server, error)) {
+		testutil.CheckLeaks(t)
+		warmUpNetpoll(t)
+		before := len(testutil.OpenFDs(t))
+		s, err := newServer("127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("listen: %v", err)
+		}
+		served := make(chan error, 1)
+		go func() { served <- s.Serve() }()
+		clients := []*echoclient.Conn{dial(t, s.Addr()), dial(t, s.Addr()), dial(t, s.Addr())}
+		for i, c := range clients {
+			echo(t, c, fmt.Sprintf("client %d\n", i))
+		}
+
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				if err := s.Stop(); err != nil {
+					t.Errorf("Stop: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if n := len(testutil.OpenFDs(t)); n != before+len(clients) {
+			t.Errorf("after Stop returned: %d descriptors open, want %d (the clients' own)", n, before+len(clients))
+		}
+		if err := <-served; err != nil {
+			t.Fatalf("Serve: %v, want nil after Stop", err)
+		}
+		for i, c := range clients {
+			if rest, err := c.ReadToEOF(); err != nil || len(rest) != 0 {
+				t.Errorf("client %d: %q, %v; want EOF", i, rest, err)
+			}
+		}
+		if err := s.Stop(); err != nil {
+			t.Errorf("Stop after Serve returned: %v", err)
+		}
+	})
+}
+
+// warmUpNetpoll makes the Go runtime open its own poller descriptors now, so that counting
+// descriptors around a server sees only the server's.
+func warmUpNetpoll(t *testing.T) {
+	t.Helper()
+	c, err := echoclient.Dial("127.0.0.1:1", 100*time.Millisecond)
+	if err == nil {
+		c.Close()
+	}
+}

@@ -1,0 +1,98 @@
+// Non-blocking sockets: chapter 1's listener and accept, plus O_NONBLOCK, and what the errors of
+// a non-blocking call mean. Mirrors the setblocking(0) calls of tornado/netutil.py bind_sockets
+// and the accept loop of add_accept_handler (3.2).
+
+package nonblocking
+
+import (
+	"errors"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	blocking "tornadotcp/ch01_blocking"
+)
+
+// ErrDescriptorTooLarge says a descriptor is at or above FDSetSize, beyond what select(2) can
+// watch.
+var ErrDescriptorTooLarge = errors.New("descriptor at or above FD_SETSIZE (1024), beyond what select(2) can watch")
+
+// Listen is chapter 1's Listen (close-on-exec, SO_REUSEADDR, V6ONLY, backlog 128) with the
+// listener switched to non-blocking mode, so that accept returns EAGAIN when the queue is empty
+// instead of waiting.
+func Listen(hostport string) (int, error) {
+	fd, err := blocking.Listen(hostport)
+	if err != nil {
+		return -1, err
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return -1, os.NewSyscallError("fcntl O_NONBLOCK", err)
+	}
+	return fd, nil
+}
+
+// Accept takes one connection from a non-blocking listener and makes it non-blocking too. An
+// empty queue is an error that WouldBlock recognises. Linux could do both in one call
+// (accept4 with SOCK_NONBLOCK); two calls keep chapter 1's Accept and work everywhere.
+func Accept(listener int) (int, error) {
+	fd, _, err := blocking.Accept(listener)
+	if err != nil {
+		return -1, err
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return -1, os.NewSyscallError("fcntl O_NONBLOCK", err)
+	}
+	return fd, nil
+}
+
+// WouldBlock reports the answer of a non-blocking call that would have had to wait: EAGAIN
+// (spelled EWOULDBLOCK by some systems, the same number on Linux and the BSDs). It means "not
+// now", never "failed".
+func WouldBlock(err error) bool {
+	return errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EWOULDBLOCK)
+}
+
+// PeerGone reports errors that only mean the client went away (it reset the connection, or
+// closed it while we were still writing). They close that connection quietly, as Tornado's
+// IOStream does, and disturb no other.
+func PeerGone(err error) bool {
+	return errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.EPIPE)
+}
+
+// recv is one non-blocking recv(2), retried when a signal interrupts it. It differs from chapter
+// 1's Recv in one way: "would block" comes back as the bare errno. Recv wraps every error in an
+// os.SyscallError, which allocates, and on a non-blocking socket EAGAIN is the usual answer: the
+// busy-poll loop gets it from every idle connection on every pass, and would make garbage at
+// half a million errors a second. Real failures are wrapped, as there.
+func recv(fd int, buf []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, buf)
+		switch {
+		case err == nil:
+			return n, nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case WouldBlock(err):
+			return 0, err
+		}
+		return 0, os.NewSyscallError("recv", err)
+	}
+}
+
+// send is one non-blocking send(2), with the same treatment of errors as recv.
+func send(fd int, p []byte) (int, error) {
+	for {
+		n, err := unix.Write(fd, p)
+		switch {
+		case err == nil:
+			return n, nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case WouldBlock(err):
+			return 0, err
+		}
+		return 0, os.NewSyscallError("send", err)
+	}
+}
