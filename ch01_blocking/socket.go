@@ -34,13 +34,8 @@ func Listen(hostport string) (int, error) {
 }
 
 func bindAndListen(fd, family int, sa unix.Sockaddr) error {
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-		return wrap("setsockopt SO_REUSEADDR", err)
-	}
-	if family == unix.AF_INET6 {
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
-			return wrap("setsockopt IPV6_V6ONLY", err)
-		}
+	if err := SetListenerOptions(fd, family); err != nil {
+		return err
 	}
 	if err := unix.Bind(fd, sa); err != nil {
 		return wrap("bind "+FormatAddr(sa), err)
@@ -55,4 +50,18 @@ func bindAndListen(fd, family int, sa unix.Sockaddr) error {
 // unix.EADDRINUSE) still works for the caller.
 func wrap(call string, err error) error {
 	return os.NewSyscallError(call, err)
+}
+
+// SetListenerOptions sets what every listening socket in the book wants before bind:
+// SO_REUSEADDR, and IPV6_V6ONLY on an IPv6 socket.
+func SetListenerOptions(fd, family int) error {
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		return wrap("setsockopt SO_REUSEADDR", err)
+	}
+	if family == unix.AF_INET6 {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
+			return wrap("setsockopt IPV6_V6ONLY", err)
+		}
+	}
+	return nil
 }

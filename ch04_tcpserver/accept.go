@@ -1,0 +1,191 @@
+// The accept handler: what the loop runs when a listening socket is readable. Mirrors
+// tornado/netutil.py add_accept_handler (3.2), with the 128-accepts cap of Tornado 4.1, the
+// remover of Tornado 5.0, and a back-off when the process runs out of descriptors, which no
+// Tornado version has.
+
+package tcpserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	blocking "tornadotcp/ch01_blocking"
+	ioloop "tornadotcp/ch03_epoll"
+)
+
+const (
+	// acceptsPerEvent caps the connections taken per readable event, as Tornado does since
+	// 4.1: the rest of the loop (connections already open, timers) gets its turn between
+	// batches however fast clients arrive. Like Tornado, it borrows the default backlog as a
+	// rough size for "what was waiting when we looked".
+	acceptsPerEvent = blocking.Backlog
+	// firstPause and maxPause bound the back-off after accept fails for want of descriptors
+	// (or for a reason we do not understand): 10 ms, doubling up to 1 s, as Go's net/http
+	// Server does (5 ms to 1 s) in the same situation.
+	firstPause = 10 * time.Millisecond
+	maxPause   = time.Second
+)
+
+// An AcceptOption configures AddAcceptHandler.
+type AcceptOption func(*acceptor)
+
+// WithAcceptLogger sends the accept handler's reports (accept failing, accepting again) to
+// logger instead of slog.Default().
+func WithAcceptLogger(logger *slog.Logger) AcceptOption {
+	return func(a *acceptor) { a.log = logger }
+}
+
+// AddAcceptHandler makes loop accept connections on the listening descriptor fd (from
+// BindSockets or BindUnixSocket) and pass each to callback with the peer's address. The new
+// descriptor is non-blocking and close-on-exec, and belongs to callback, which must not block.
+// Each readable event accepts until the queue is empty (EAGAIN), at most 128 connections.
+//
+// The returned remove stops accepting at once, even in the middle of a batch (the connections
+// still queued stay in the kernel), and cancels a pending retry; calling it twice is harmless.
+// It does not close fd: call remove first, then close fd. AddAcceptHandler and remove belong to
+// the loop's goroutine (call them before Start, or from a callback), like IOLoop.AddHandler.
+//
+// Errors of accept are of three kinds, and none of them stops the loop or the connections
+// already open:
+//   - EAGAIN: nothing more to accept; the batch ends.
+//   - Errors of one connection (ECONNABORTED: the client left while queued; EINTR; and the network
+//     errors Linux reports for the new connection, EPROTO among them): skipped, the batch goes on.
+//   - Out of descriptors (EMFILE, ENFILE) or kernel memory (ENOBUFS, ENOMEM), and any error not
+//     listed here: the connection stays queued and the listener stays readable. In Tornado the
+//     error escapes the handler, the loop logs it, and the level-triggered poller reports the
+//     listener again at once: a core spent writing log lines while nothing gets better. Here
+//     the listener is removed from the loop instead, and accept is tried again after 10 ms,
+//     then 20 ms, and so on up to 1 s, until a batch ends without running out (the queue
+//     empty, or 128 taken). One line is logged when this starts and one when it ends, however
+//     long it lasts and however many retries it takes.
+func AddAcceptHandler(loop *ioloop.IOLoop, fd int, callback func(conn int, addr unix.Sockaddr), opts ...AcceptOption) (remove func(), err error) {
+	a := &acceptor{loop: loop, fd: fd, callback: callback, log: slog.Default()}
+	for _, opt := range opts {
+		opt(a)
+	}
+	if err := loop.AddHandler(fd, a.onReadable, ioloop.READ); err != nil {
+		return nil, fmt.Errorf("tcpserver: accept on fd %d: %w", fd, err)
+	}
+	return a.remove, nil
+}
+
+// acceptor is the state of one accept handler. Only the loop's goroutine touches it.
+type acceptor struct {
+	loop     *ioloop.IOLoop
+	fd       int
+	callback func(conn int, addr unix.Sockaddr)
+	log      *slog.Logger
+
+	removed bool
+	// While paused (pause > 0) the listener is not registered with the loop and retry is
+	// scheduled on timer. since and failures describe the episode for the log.
+	pause    time.Duration
+	timer    *ioloop.Timeout
+	since    time.Time
+	failures int
+}
+
+func (a *acceptor) onReadable(int, uint32) { a.acceptBatch() }
+
+// acceptBatch accepts up to acceptsPerEvent connections, checking before each one that a
+// callback has not removed the handler (and perhaps closed fd) in the meantime. A batch that
+// ends without running out of resources (the queue is empty, or the cap is reached) ends a stall.
+func (a *acceptor) acceptBatch() {
+	progress := false
+	for range acceptsPerEvent {
+		if a.removed {
+			return
+		}
+		conn, addr, err := acceptConn(a.fd)
+		switch {
+		case err == nil:
+			progress = true
+			a.callback(conn, addr)
+		case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EWOULDBLOCK):
+			a.resumed()
+			return
+		case connectionError(err):
+		default:
+			a.stall(err, progress)
+			return
+		}
+	}
+	a.resumed()
+}
+
+// connectionError reports the errors that concern only the connection being accepted: the
+// next one in the queue may be fine. Linux's accept(2) page lists the network errors it may
+// pass on from the new connection and asks that they be treated like EAGAIN; Tornado and Go's
+// net package skip ECONNABORTED, which FreeBSD and Linux give for a client that reset while
+// queued.
+func connectionError(err error) bool {
+	for _, errno := range []unix.Errno{
+		unix.ECONNABORTED, unix.EINTR, unix.EPROTO, unix.ENOPROTOOPT, unix.EOPNOTSUPP,
+		unix.ENETDOWN, unix.ENETUNREACH, unix.EHOSTDOWN, unix.EHOSTUNREACH,
+	} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
+
+// stall stops watching the listener and schedules a retry. The pause doubles while retries
+// accept nothing, and starts again from firstPause when one accepted something before failing
+// again (descriptors are coming back, a few at a time). Either way the stall goes on, and is not
+// logged again: a server held at its descriptor limit by a steady stream of clients would
+// otherwise log twice for every connection that closes. (Another cure keeps one spare
+// descriptor to free, accept and close the waiting client at once, as libev's authors suggest;
+// pausing keeps clients waiting instead, which serves them when the shortage is brief.)
+func (a *acceptor) stall(err error, progress bool) {
+	switch {
+	case a.pause == 0:
+		a.pause, a.since, a.failures = firstPause, time.Now(), 1
+		a.log.Warn("tcpserver: accept failed; not accepting for a while, retrying with back-off until it works",
+			"fd", a.fd, "err", err, "first_pause", firstPause, "max_pause", maxPause)
+	case progress:
+		a.pause, a.failures = firstPause, a.failures+1
+	default:
+		a.pause, a.failures = min(2*a.pause, maxPause), a.failures+1
+	}
+	a.loop.RemoveHandler(a.fd)
+	a.timer = a.loop.CallLater(a.pause, a.retry)
+}
+
+// retry tries to accept while the listener is still off the loop, and puts it back only once
+// accept no longer fails: a retry that fails again costs one accept and no epoll_ctl calls.
+func (a *acceptor) retry() {
+	a.timer = nil
+	a.acceptBatch()
+	if a.removed || a.timer != nil {
+		return
+	}
+	if err := a.loop.AddHandler(a.fd, a.onReadable, ioloop.READ); err != nil {
+		a.log.Error("tcpserver: cannot watch the listener again; it accepts no more connections",
+			"fd", a.fd, "err", err)
+	}
+}
+
+// resumed ends a stall, if there was one.
+func (a *acceptor) resumed() {
+	if a.pause == 0 {
+		return
+	}
+	a.log.Info("tcpserver: accepting again", "fd", a.fd,
+		"after", time.Since(a.since).Round(time.Millisecond), "failed_attempts", a.failures)
+	a.pause, a.failures = 0, 0
+}
+
+func (a *acceptor) remove() {
+	if a.removed {
+		return
+	}
+	a.removed = true
+	a.loop.RemoveHandler(a.fd)
+	a.loop.RemoveTimeout(a.timer)
+	a.timer = nil
+}
