@@ -71,7 +71,7 @@ func (c *EchoConn) HandleRead(buf []byte) error {
 	if c.state != reading {
 		return nil
 	}
-	n, err := recv(c.fd, buf)
+	n, err := Recv(c.fd, buf)
 	if err != nil {
 		if WouldBlock(err) {
 			return nil

@@ -5,7 +5,6 @@
 package nonblocking
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,11 +14,11 @@ import (
 )
 
 const (
-	// acceptBatch is the most connections taken from the listener in one pass, as Tornado does
+	// AcceptBatch is the most connections taken from the listener in one pass, as Tornado does
 	// since 4.1: a flood of new clients must not starve those already connected.
-	acceptBatch = 128
-	// acceptPause is how long the listener is left alone after accept ran out of descriptors.
-	acceptPause = 100 * time.Millisecond
+	AcceptBatch = 128
+	// AcceptPause is how long the listener is left alone after accept ran out of descriptors.
+	AcceptPause = 100 * time.Millisecond
 	// reportInterval is the least time between two log lines about the same kind of trouble.
 	reportInterval = time.Second
 )
@@ -53,27 +52,26 @@ func (l *loop) stopping() bool { return l.s.stop.Load() }
 // accepting says whether to watch the listener in this pass.
 func (l *loop) accepting(now time.Time) bool { return !now.Before(l.resumeAccept) }
 
-// accept takes up to acceptBatch connections from the listener, until it says EAGAIN. A client
+// accept takes up to AcceptBatch connections from the listener, until it says EAGAIN. A client
 // that gave up while waiting in the queue (ECONNABORTED) is skipped. An error it cannot live
 // with ends the loop.
 //
 // Out of descriptors (EMFILE, ENFILE) the connection stays in the queue and the listener stays
 // readable, so a loop that simply retried would spin at full speed writing log lines. Instead
-// it stops watching the listener for acceptPause and logs once per burst. That is the least
+// it stops watching the listener for AcceptPause and logs once per burst. That is the least
 // that works; chapter 4's accept handler does it properly.
 func (l *loop) accept() error {
-	for range acceptBatch {
+	for range AcceptBatch {
 		fd, err := Accept(l.s.listener)
 		switch {
 		case err == nil:
 		case WouldBlock(err):
 			return nil
-		case errors.Is(err, unix.EINTR), errors.Is(err, unix.ECONNABORTED):
+		case AcceptAgain(err):
 			continue
-		case errors.Is(err, unix.EMFILE), errors.Is(err, unix.ENFILE),
-			errors.Is(err, unix.ENOBUFS), errors.Is(err, unix.ENOMEM):
-			l.resumeAccept = time.Now().Add(acceptPause)
-			l.starved.add(fmt.Sprintf("%v; not accepting for %v", err, acceptPause))
+		case OutOfDescriptors(err):
+			l.resumeAccept = time.Now().Add(AcceptPause)
+			l.starved.add(fmt.Sprintf("%v; not accepting for %v", err, AcceptPause))
 			return nil
 		default:
 			return err

@@ -40,8 +40,15 @@ func (b *OutBuf) Append(p []byte) {
 // waits for the socket to become writable. An error (EPIPE, ECONNRESET, ...) leaves the bytes in
 // place; the connection is finished anyway.
 func (b *OutBuf) Flush(fd int) (done bool, err error) {
+	return b.FlushVia(func(p []byte) (int, error) { return Send(fd, p) })
+}
+
+// FlushVia is Flush through send, any non-blocking send that reports "would block" as
+// WouldBlock recognises: chapter 4's IOStream sends through its transport (a socket, later TLS)
+// this way, with this same buffer.
+func (b *OutBuf) FlushVia(send func(p []byte) (int, error)) (done bool, err error) {
 	for b.Len() > 0 {
-		n, err := send(fd, b.data[b.sent:])
+		n, err := send(b.data[b.sent:])
 		if err != nil {
 			if WouldBlock(err) {
 				return false, nil
@@ -59,12 +66,17 @@ func (b *OutBuf) Flush(fd int) (done bool, err error) {
 // only joins the queue, behind it; the socket was full a moment ago and the loop will Flush
 // when it is writable. done is true when nothing is owed.
 func (b *OutBuf) Write(fd int, p []byte) (done bool, err error) {
+	return b.WriteVia(func(p []byte) (int, error) { return Send(fd, p) }, p)
+}
+
+// WriteVia is Write through send, as FlushVia is Flush.
+func (b *OutBuf) WriteVia(send func(p []byte) (int, error), p []byte) (done bool, err error) {
 	if b.Len() > 0 {
 		b.Append(p)
 		return false, nil
 	}
 	for len(p) > 0 {
-		n, err := send(fd, p)
+		n, err := send(p)
 		if err != nil {
 			if WouldBlock(err) {
 				break

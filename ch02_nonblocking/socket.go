@@ -61,14 +61,30 @@ func PeerGone(err error) bool {
 	return errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.EPIPE)
 }
 
-// recv is one non-blocking recv(2), retried when a signal interrupts it. It differs from chapter
-// 1's Recv in one way: "would block" comes back as the bare errno. Recv wraps every error in an
-// os.SyscallError, which allocates, and on a non-blocking socket EAGAIN is the usual answer: the
-// busy-poll loop gets it from every idle connection on every pass, and would make garbage at
-// half a million errors a second. Real failures are wrapped, as there.
-func recv(fd int, buf []byte) (int, error) {
+// AcceptAgain reports an accept that failed for reasons of its own: a client that gave up while
+// it waited in the queue (ECONNABORTED), or a signal (EINTR). The next accept may succeed.
+func AcceptAgain(err error) bool {
+	return errors.Is(err, unix.ECONNABORTED) || errors.Is(err, unix.EINTR)
+}
+
+// OutOfDescriptors reports an accept that failed for want of a descriptor or of kernel memory
+// (EMFILE, ENFILE, ENOBUFS, ENOMEM). The connection stays in the queue and the listener stays
+// readable, so a loop that tried again at once would spin: it must leave the listener alone
+// for a while (AcceptPause).
+func OutOfDescriptors(err error) bool {
+	return errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) ||
+		errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.ENOMEM)
+}
+
+// Recv is one non-blocking recv(2), retried when a signal interrupts it. Zero bytes and a nil
+// error mean EOF, as in chapter 1. It differs from chapter 1's Recv in one way: "would block"
+// comes back as the bare errno. That Recv wraps every error in an os.SyscallError, which
+// allocates, and on a non-blocking socket EAGAIN is the usual answer: the busy-poll loop gets it
+// from every idle connection on every pass, and would make garbage at half a million errors a
+// second. Real failures are wrapped, as there.
+func Recv(fd int, buf []byte) (int, error) {
 	for {
-		n, err := unix.Read(fd, buf)
+		n, err := nonblockingRead(fd, buf)
 		switch {
 		case err == nil:
 			return n, nil
@@ -81,10 +97,11 @@ func recv(fd int, buf []byte) (int, error) {
 	}
 }
 
-// send is one non-blocking send(2), with the same treatment of errors as recv.
-func send(fd int, p []byte) (int, error) {
+// Send is one non-blocking send(2), with the same treatment of errors as Recv: it returns how
+// much the kernel took, or a bare EAGAIN when it took nothing.
+func Send(fd int, p []byte) (int, error) {
 	for {
-		n, err := unix.Write(fd, p)
+		n, err := nonblockingWrite(fd, p)
 		switch {
 		case err == nil:
 			return n, nil

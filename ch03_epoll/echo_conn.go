@@ -1,0 +1,109 @@
+// One connection of the echo server: chapter 2's EchoConn driven by the loop's events, and what
+// the loop watches for it kept in step with what it wants. Mirrors tornado/iostream.py (3.2)
+// _handle_events, which reads, writes or closes as the events say and then recomputes the
+// stream's state for the loop, calling update_handler only when it changed.
+
+package ioloop
+
+import (
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	nonblocking "tornadotcp/ch02_nonblocking"
+)
+
+// echoConn is an EchoConn and the events the loop watches for it now, besides ERROR.
+type echoConn struct {
+	*nonblocking.EchoConn
+	events uint32
+}
+
+// open gives a new connection its handler, watching for READ: an idle connection waits in the
+// monitor, costing no pass anything.
+func (s *EchoServer) open(fd int) {
+	c := &echoConn{EchoConn: nonblocking.NewEchoConn(fd), events: READ}
+	if err := s.loop.AddHandler(fd, func(_ int, events uint32) { s.handle(c, events) }, READ); err != nil {
+		s.log.Warn("cannot watch a new connection; closing it", "fd", fd, "err", err)
+		c.Close()
+		return
+	}
+	s.conns[fd] = c
+}
+
+// handle is c's handler. Each event is one non-blocking recv (READ), or one flush of what is owed
+// (WRITE), or the end (ERROR: a reset, or an error the kernel holds for the socket). One recv per
+// event suffices because the monitor is level-triggered: data left unread is reported again on
+// the next pass, and reading until EAGAIN would cost an extra, empty, recv per message.
+func (s *EchoServer) handle(c *echoConn, events uint32) {
+	if events&ERROR != 0 {
+		s.drop(c, socketError(c.FD()))
+		return
+	}
+	var err error
+	if events&READ != 0 {
+		err = c.HandleRead(s.buf)
+	}
+	if err == nil && events&WRITE != 0 && c.WantWrite() {
+		err = c.HandleWrite()
+	}
+	switch {
+	case err != nil:
+		s.drop(c, err)
+	case c.Finished():
+		s.drop(c, c.Err())
+	default:
+		s.watch(c)
+	}
+}
+
+// watch tells the loop what c wants now: READ while it reads and is not too far behind
+// (MaxPendingOutput), WRITE while output is owed. After the client's EOF that is WRITE alone: a
+// level-triggered monitor reports a socket at EOF as readable on every pass, so watching READ
+// then would spin. The usual case, a line read and its echo sent at once, changes nothing and
+// costs no system call.
+func (s *EchoServer) watch(c *echoConn) {
+	var want uint32
+	if c.WantRead() {
+		want |= READ
+	}
+	if c.WantWrite() {
+		want |= WRITE
+	}
+	if want == c.events {
+		return
+	}
+	if err := s.loop.UpdateHandler(c.FD(), want); err != nil {
+		s.drop(c, err)
+		return
+	}
+	c.events = want
+}
+
+// drop takes c off the loop and closes it, logging why unless the client simply went away (a
+// reset, a broken pipe) or the server is stopping (err nil).
+func (s *EchoServer) drop(c *echoConn, err error) {
+	fd := c.FD()
+	if err != nil && !nonblocking.PeerGone(err) {
+		s.log.Warn("closing connection", "fd", fd, "err", err)
+	}
+	s.loop.RemoveHandler(fd)
+	delete(s.conns, fd)
+	if err := c.Close(); err != nil {
+		s.log.Warn("close connection", "fd", fd, "err", err)
+	}
+}
+
+// socketError is the error the kernel holds for fd (SO_ERROR), the reason behind an ERROR event:
+// ECONNRESET for a reset, nil for a plain hang-up. Tornado's IOStream asks the same (get_fd_error).
+func socketError(fd int) error {
+	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	switch {
+	case err != nil:
+		return os.NewSyscallError("getsockopt SO_ERROR", err)
+	case errno != 0:
+		return os.NewSyscallError("socket", syscall.Errno(errno))
+	}
+	return nil
+}

@@ -1,0 +1,145 @@
+// The echo server on raw IOLoop handlers: a listener's handler that accepts, and one handler per
+// connection that feeds chapter 2's EchoConn. Tornado 3.2 has no such server (its TCPServer needs
+// IOStream, chapter 4); this is what tornado/netutil.py add_accept_handler and the handlers of
+// tornado/iostream.py do, written directly on the loop, the way the tutorial's "monitor" sketch
+// reads.
+
+package ioloop
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	blocking "tornadotcp/ch01_blocking"
+	nonblocking "tornadotcp/ch02_nonblocking"
+)
+
+// EchoServer serves the echo protocol from one IOLoop: a single OS thread for all its
+// connections, asleep in the monitor while they are idle. Chapter 2's poll server rebuilt its list of
+// descriptors on every pass; here each connection tells the monitor what it wants once, and again
+// only when that changes, so an idle connection costs nothing per pass.
+type EchoServer struct {
+	loop     *IOLoop
+	log      *slog.Logger // the loop's
+	listener int
+	addr     string
+
+	// Owned by the loop's goroutine (Serve's).
+	conns    map[int]*echoConn
+	buf      []byte  // the one read buffer of the server; no connection keeps any of it
+	accept   Handler // the listener's handler, made once, re-added after a pause
+	starving int     // failed accepts since the listener last gave a connection, when out of fds
+	fatal    error   // an accept error the server cannot live with; it ends Serve
+
+	mu       sync.Mutex
+	stopping bool // Stop was called, or Serve ended
+	serving  bool // Serve was called
+	done     chan struct{}
+}
+
+// NewEchoServer listens on hostport (non-blocking, backlog 128) and makes the loop that Serve will
+// run, with opts: WithPoller chooses the monitor (the platform's own by default: epoll on Linux,
+// kqueue on the BSDs and macOS), WithLogger where connections closed for an error and accept
+// failures are reported.
+func NewEchoServer(hostport string, opts ...Option) (*EchoServer, error) {
+	l, err := New(opts...) // first: from here on the loop owns the Poller given in opts
+	if err != nil {
+		return nil, err
+	}
+	fd, err := nonblocking.Listen(hostport)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	addr, err := blocking.LocalAddr(fd)
+	if err != nil {
+		unix.Close(fd)
+		l.Close()
+		return nil, err
+	}
+	s := &EchoServer{
+		loop:     l,
+		log:      l.log.With("server", "ch03 echo", "addr", addr),
+		listener: fd,
+		addr:     addr,
+		conns:    make(map[int]*echoConn),
+		buf:      make([]byte, blocking.RecvBufferSize),
+		done:     make(chan struct{}),
+	}
+	s.accept = s.handleAccept
+	return s, nil
+}
+
+// Addr is the address the server listens on, with the real port.
+func (s *EchoServer) Addr() string { return s.addr }
+
+// Serve runs the loop on the calling goroutine (locked to its OS thread) until Stop, then closes
+// every connection, the listener and the loop, and returns nil; or returns the error that ended
+// the loop (the monitor failing, an accept error other than running out of descriptors). Called
+// after Stop, or twice, it returns blocking.ErrServerClosed.
+func (s *EchoServer) Serve() error {
+	s.mu.Lock()
+	if s.stopping || s.serving {
+		s.mu.Unlock()
+		return blocking.ErrServerClosed
+	}
+	s.serving = true
+	s.mu.Unlock()
+	defer close(s.done)
+
+	err := s.loop.AddHandler(s.listener, s.accept, READ)
+	if err == nil {
+		// A Stop that came before Start makes Start return at once: nothing is lost in between.
+		err = s.loop.Start()
+	}
+	s.closeConns()
+
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
+	return errors.Join(err, s.fatal, s.closeFDs())
+}
+
+// Stop ends the loop and waits until Serve has closed every descriptor. It may be called from
+// any goroutine, more than once, and before Serve (which then returns at once). The loop may be
+// asleep in the monitor with no timeout: IOLoop.Stop wakes it through the loop's waker.
+func (s *EchoServer) Stop() error {
+	s.mu.Lock()
+	var err error
+	if !s.stopping {
+		s.stopping = true
+		if s.serving {
+			s.loop.Stop()
+		} else {
+			err = s.closeFDs()
+		}
+	}
+	serving := s.serving
+	s.mu.Unlock()
+	if serving {
+		<-s.done
+	}
+	return err
+}
+
+// closeConns closes every connection (what is still owed is dropped: the server is stopping) and
+// takes the listener off the loop. The loop is no longer running, so any goroutine may do it.
+func (s *EchoServer) closeConns() {
+	for _, c := range s.conns {
+		s.drop(c, nil)
+	}
+	s.loop.RemoveHandler(s.listener)
+}
+
+// closeFDs closes the listener and the loop (its monitor and waker). Called once.
+func (s *EchoServer) closeFDs() error {
+	var err error
+	if cerr := unix.Close(s.listener); cerr != nil {
+		err = fmt.Errorf("close listener: %w", cerr)
+	}
+	return errors.Join(err, s.loop.Close())
+}

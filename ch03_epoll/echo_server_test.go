@@ -1,0 +1,439 @@
+// The echo server's behaviour, on the epoll and poll monitors: the echo protocol, half-close,
+// long lines, resets, Stop, and what the server asks of the monitor.
+
+package ioloop_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	blocking "tornadotcp/ch01_blocking"
+	ioloop "tornadotcp/ch03_epoll"
+	"tornadotcp/internal/catalog"
+	"tornadotcp/internal/echoclient"
+	"tornadotcp/internal/testutil"
+)
+
+// monitor is one Poller the server is tested on (echo_monitors_*_test.go lists them).
+type monitor struct {
+	name string
+	new  func() (ioloop.Poller, error)
+}
+
+// newPoller makes m's monitor.
+func (m monitor) newPoller(t *testing.T) ioloop.Poller {
+	t.Helper()
+	p, err := m.new()
+	if err != nil {
+		t.Fatalf("new %s poller: %v", m.name, err)
+	}
+	return p
+}
+
+// forEachMonitor runs test once per monitor, each with the leak check.
+func forEachMonitor(t *testing.T, test func(t *testing.T, m monitor)) {
+	for _, m := range monitors {
+		t.Run(m.name, func(t *testing.T) {
+			testutil.CheckLeaks(t)
+			test(t, m)
+		})
+	}
+}
+
+// logBuffer collects a server's log lines; the loop writes while the test reads.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newServer makes a server on p, or on a new monitor of m's when p is nil, listening on an
+// ephemeral loopback port and logging into logs.
+func newServer(t *testing.T, m monitor, p ioloop.Poller) (*ioloop.EchoServer, *logBuffer) {
+	t.Helper()
+	if p == nil {
+		p = m.newPoller(t)
+	}
+	logs := &logBuffer{}
+	s, err := ioloop.NewEchoServer("127.0.0.1:0",
+		ioloop.WithPoller(p), ioloop.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	if err != nil {
+		t.Fatalf("NewEchoServer: %v", err)
+	}
+	return s, logs
+}
+
+// serve starts s on a new goroutine and stops it when the test ends, checking that Serve then
+// returns nil.
+func serve(t *testing.T, s *ioloop.EchoServer) {
+	t.Helper()
+	served := make(chan error, 1)
+	go func() { served <- s.Serve() }()
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("Serve returned %v after Stop, want nil", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("Serve still running 5s after Stop returned")
+		}
+	})
+}
+
+// serveNew is newServer and serve.
+func serveNew(t *testing.T, m monitor) (*ioloop.EchoServer, *logBuffer) {
+	t.Helper()
+	s, logs := newServer(t, m, nil)
+	serve(t, s)
+	return s, logs
+}
+
+// dial connects a client that gives up on any read or write after ten seconds.
+func dial(t *testing.T, addr string) *echoclient.Conn {
+	t.Helper()
+	c, err := echoclient.Dial(addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// echo sends line and checks that it comes back.
+func echo(t *testing.T, c *echoclient.Conn, line string) {
+	t.Helper()
+	if err := c.Send([]byte(line)); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	got, err := c.ReadLine()
+	if err != nil || string(got) != line {
+		t.Fatalf("echo of %q: got %q, %v", line, got, err)
+	}
+}
+
+// lines is n numbered lines, each width bytes with its '\n'.
+func lines(n, width int) []byte {
+	var b bytes.Buffer
+	for i := range n {
+		prefix := fmt.Sprintf("line %d ", i)
+		b.WriteString(prefix + strings.Repeat(".", width-len(prefix)-1) + "\n")
+	}
+	return b.Bytes()
+}
+
+// sendAndReadAll sends data from another goroutine (the server echoes while we send, and both
+// sides' buffers are finite), half-closes, and returns everything read until the server closes.
+func sendAndReadAll(t *testing.T, c *echoclient.Conn, data []byte) []byte {
+	t.Helper()
+	sent := make(chan error, 1)
+	go func() {
+		for rest := data; len(rest) > 0; {
+			n := min(len(rest), 7919)
+			if err := c.Send(rest[:n]); err != nil {
+				sent <- err
+				return
+			}
+			rest = rest[n:]
+		}
+		sent <- c.CloseWrite()
+	}()
+	got, err := c.ReadToEOF()
+	if err != nil {
+		t.Fatalf("reading echoes: %v after %d bytes", err, len(got))
+	}
+	if err := <-sent; err != nil {
+		t.Fatalf("sending: %v", err)
+	}
+	return got
+}
+
+// waitFor polls cond for up to ten seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Several clients at once, lines split across sends, lines sent together, each echoed whole and
+// in order to its own client; the longest line allowed passes.
+func TestEchoServerEcho(t *testing.T) {
+	forEachMonitor(t, func(t *testing.T, m monitor) {
+		s, logs := serveNew(t, m)
+		a, b, c := dial(t, s.Addr()), dial(t, s.Addr()), dial(t, s.Addr())
+		echo(t, a, "hello from a\n")
+		echo(t, b, "hello from b\n")
+		a.Send([]byte("split "))
+		echo(t, c, "c goes meanwhile\n")
+		a.Send([]byte("line\nsecond\n"))
+		for _, want := range []string{"split line\n", "second\n"} {
+			if got, err := a.ReadLine(); err != nil || string(got) != want {
+				t.Fatalf("got %q, %v; want %q", got, err, want)
+			}
+		}
+		echo(t, b, strings.Repeat("b", blocking.MaxLineLength)+"\n")
+		if logs.String() != "" {
+			t.Errorf("unexpected log: %s", logs)
+		}
+	})
+}
+
+// A client that half-closes gets every complete line it sent, then EOF; the unfinished line is
+// dropped. With 3 MiB in flight the server holds output for a client that reads slower than it
+// sends, stops reading past MaxPendingOutput, and after the EOF watches only for WRITE until all
+// is sent.
+func TestEchoServerHalfCloseWithPendingOutput(t *testing.T) {
+	forEachMonitor(t, func(t *testing.T, m monitor) {
+		s, _ := serveNew(t, m)
+		if got := sendAndReadAll(t, dial(t, s.Addr()), []byte("a\nb\nunfinished")); string(got) != "a\nb\n" {
+			t.Fatalf("got %q, want %q", got, "a\nb\n")
+		}
+		big := lines(3<<20/100, 100)
+		if got := sendAndReadAll(t, dial(t, s.Addr()), big); !bytes.Equal(got, big) {
+			t.Fatalf("got %d bytes back, want %d", len(got), len(big))
+		}
+	})
+}
+
+// A line over 64 KiB closes that connection, after the lines before it are echoed; another
+// client carries on, and the log says why.
+func TestEchoServerLongLineClosesOnlyThatConnection(t *testing.T) {
+	forEachMonitor(t, func(t *testing.T, m monitor) {
+		s, logs := serveNew(t, m)
+		other := dial(t, s.Addr())
+		echo(t, other, "before\n")
+
+		c := dial(t, s.Addr())
+		c.Send(append([]byte("ok\n"), bytes.Repeat([]byte("x"), blocking.MaxLineLength+4096)...))
+		if got, err := c.ReadLine(); err != nil || string(got) != "ok\n" {
+			t.Fatalf("got %q, %v; want the line before the long one", got, err)
+		}
+		rest, err := c.ReadToEOF()
+		if len(rest) != 0 || (err != nil && !errors.Is(err, syscall.ECONNRESET)) {
+			t.Fatalf("after the long line: %q, %v; want the connection closed", rest, err)
+		}
+		echo(t, other, "after\n")
+		if !strings.Contains(logs.String(), blocking.ErrLineTooLong.Error()) {
+			t.Errorf("log does not say why: %q", logs)
+		}
+	})
+}
+
+// A client that resets its connection (RST) with echoes still owed is dropped quietly, its
+// descriptor closed, while another client goes on being served.
+func TestEchoServerResetDropped(t *testing.T) {
+	forEachMonitor(t, func(t *testing.T, m monitor) {
+		s, logs := serveNew(t, m)
+		other := dial(t, s.Addr())
+		echo(t, other, "before\n")
+		before := len(testutil.OpenFDs(t))
+
+		c, err := echoclient.Dial(s.Addr(), 5*time.Second)
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		echo(t, c, "soon gone\n")
+		c.Send(lines(1000, 100)) // echoes the client will never read
+		if err := c.Reset(); err != nil {
+			t.Fatalf("reset: %v", err)
+		}
+		waitFor(t, "the server to close the reset connection", func() bool {
+			return len(testutil.OpenFDs(t)) == before
+		})
+		echo(t, other, "after\n")
+		if logs.String() != "" {
+			t.Errorf("a reset by the client was logged: %s", logs)
+		}
+	})
+}
+
+// Stop before Serve releases the listener and the loop, Serve then refuses to start, and a
+// second Stop is harmless.
+func TestEchoServerStopBeforeServe(t *testing.T) {
+	forEachMonitor(t, func(t *testing.T, m monitor) {
+		s, _ := newServer(t, m, nil)
+		if err := s.Stop(); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		if err := s.Stop(); err != nil {
+			t.Fatalf("second Stop: %v", err)
+		}
+		if err := s.Serve(); !errors.Is(err, blocking.ErrServerClosed) {
+			t.Fatalf("Serve after Stop: %v, want ErrServerClosed", err)
+		}
+		if c, err := echoclient.Dial(s.Addr(), time.Second); err == nil {
+			c.Close()
+			t.Fatalf("connected to a stopped server")
+		}
+	})
+}
+
+// Stop, called twice at once from two goroutines while clients are connected, returns only when
+// Serve has closed every descriptor: the listener, the connections, the monitor and the waker.
+// At that moment the process holds no more than the clients' own, and they see an orderly EOF.
+func TestEchoServerStopWithClients(t *testing.T) {
+	forEachMonitor(t, func(t *testing.T, m monitor) {
+		before := len(testutil.OpenFDs(t))
+		s, _ := newServer(t, m, nil)
+		served := make(chan error, 1)
+		go func() { served <- s.Serve() }()
+		clients := []*echoclient.Conn{dial(t, s.Addr()), dial(t, s.Addr()), dial(t, s.Addr())}
+		for i, c := range clients {
+			echo(t, c, fmt.Sprintf("client %d\n", i))
+		}
+
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				if err := s.Stop(); err != nil {
+					t.Errorf("Stop: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if n := len(testutil.OpenFDs(t)); n != before+len(clients) {
+			t.Errorf("after Stop returned: %d descriptors open, want %d (the clients' own)", n, before+len(clients))
+		}
+		if err := <-served; err != nil {
+			t.Fatalf("Serve: %v, want nil after Stop", err)
+		}
+		for i, c := range clients {
+			if rest, err := c.ReadToEOF(); err != nil || len(rest) != 0 {
+				t.Errorf("client %d: %q, %v; want EOF", i, rest, err)
+			}
+		}
+		if err := s.Stop(); err != nil {
+			t.Errorf("Stop after Serve returned: %v", err)
+		}
+		if err := s.Serve(); !errors.Is(err, blocking.ErrServerClosed) {
+			t.Errorf("Serve again: %v, want ErrServerClosed", err)
+		}
+	})
+}
+
+// countingPoller counts the interest changes the server asks of its monitor.
+type countingPoller struct {
+	ioloop.Poller
+	registers, modifies atomic.Int64
+	writeOnly           atomic.Int64 // changes to WRITE without READ
+}
+
+func (p *countingPoller) Register(fd int, events uint32) error {
+	p.registers.Add(1)
+	return p.Poller.Register(fd, events)
+}
+
+func (p *countingPoller) Modify(fd int, events uint32) error {
+	p.modifies.Add(1)
+	if events&(ioloop.READ|ioloop.WRITE) == ioloop.WRITE {
+		p.writeOnly.Add(1)
+	}
+	return p.Poller.Modify(fd, events)
+}
+
+// The server tells the monitor what a connection wants only when that changes. A ping-pong, where
+// every echo is sent at once, costs no change at all (on epoll, no epoll_ctl). A client that
+// sends 10 MiB before it reads anything fills the kernel's buffers (on loopback the server's send
+// buffer alone may grow to 4 MiB): the server adds WRITE, drops READ once more than
+// MaxPendingOutput is owed, and takes READ back as the client catches up; a handful of changes,
+// fewer than reads.
+func TestEchoServerUpdatesInterestOnlyOnChange(t *testing.T) {
+	forEachMonitor(t, func(t *testing.T, m monitor) {
+		p := &countingPoller{Poller: m.newPoller(t)}
+		s, _ := newServer(t, m, p)
+		serve(t, s)
+		c := dial(t, s.Addr())
+		for i := range 200 {
+			echo(t, c, fmt.Sprintf("ping %d\n", i))
+		}
+		if n := p.modifies.Load(); n != 0 {
+			t.Errorf("%d interest changes for 200 ping-pongs, want 0", n)
+		}
+		if n := p.registers.Load(); n != 3 {
+			t.Errorf("%d registrations, want 3 (waker, listener, client)", n)
+		}
+
+		behind := dial(t, s.Addr())
+		big := lines(10<<20/100, 100)
+		sent := make(chan error, 1)
+		go func() {
+			err := behind.Send(big)
+			if err == nil {
+				err = behind.CloseWrite()
+			}
+			sent <- err
+		}()
+		waitFor(t, "the server to stop reading", func() bool { return p.writeOnly.Load() > 0 })
+		got, err := behind.ReadToEOF()
+		if err != nil || !bytes.Equal(got, big) {
+			t.Fatalf("got %d bytes back, %v; want %d", len(got), err, len(big))
+		}
+		if err := <-sent; err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		n := p.modifies.Load()
+		t.Logf("%d interest changes while echoing %d bytes to a client behind", n, len(big))
+		if n > int64(len(big)/blocking.RecvBufferSize) {
+			t.Errorf("%d interest changes: want fewer than one per read", n)
+		}
+	})
+}
+
+// Both chapter 3 ids are in the catalog, listen, echo and stop through the catalog's Server
+// interface, as `chapters run`, the conformance suite and the benchmarks use them.
+func TestEchoServerCatalogEntries(t *testing.T) {
+	for _, id := range []string{"ch03/epoll", "ch03/poll"} {
+		t.Run(id, func(t *testing.T) {
+			testutil.CheckLeaks(t)
+			e, err := catalog.Lookup(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Summary == "" || e.Serialises || e.Chapter() != 3 {
+				t.Errorf("entry %+v: want a summary, chapter 3, not serialising", e)
+			}
+			s, err := e.Listen("127.0.0.1:0")
+			if err != nil {
+				t.Fatalf("listen: %v", err)
+			}
+			served := make(chan error, 1)
+			go func() { served <- s.Serve() }()
+			echo(t, dial(t, s.Addr()), "catalog\n")
+			if err := s.Stop(); err != nil {
+				t.Errorf("Stop: %v", err)
+			}
+			if err := <-served; err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		})
+	}
+}
