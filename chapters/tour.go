@@ -24,6 +24,7 @@ type lesson struct {
 // file, tour_chNN.go.
 var lessons = []lesson{
 	{1, "blocking: a client waits, or a thread per client", ch01Lesson},
+	{2, "non-blocking: busy-polling burns a core, select and poll sleep", ch02Lesson},
 }
 
 // tourEnv is what a lesson is given: where to narrate, and how to run this program again as a

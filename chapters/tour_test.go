@@ -198,3 +198,130 @@ func TestTourChildWithoutListeningLine(t *testing.T) {
 		t.Errorf("error %q does not pass on the child's own message", err)
 	}
 }
+
+func TestTourCh02(t *testing.T) {
+	testutil.CheckLeaks(t)
+	var out bytes.Buffer
+	f, err := runCh02(testTourEnv(&out))
+	text := out.String()
+	if err != nil {
+		t.Fatalf("chapter 2's lesson failed: %v\nnarration so far:\n%s", err, text)
+	}
+	t.Logf("narration:\n%s", text)
+
+	// (a) Idle CPU, measured from outside each child: busy-poll burns, poll sleeps, and neither
+	// has a thread per client. The thresholds are loose: the machine is shared.
+	idle := f.Idle
+	if idle.Clients != ch02Plan.Clients || idle.Window < ch02Plan.Window {
+		t.Errorf("%d clients over %v, want %d over at least %v", idle.Clients, idle.Window, ch02Plan.Clients, ch02Plan.Window)
+	}
+	if idle.Burner.ID != "ch02/busypoll" || idle.Sleeper.ID != "ch02/poll" {
+		t.Errorf("compared %s with %s, want ch02/busypoll with ch02/poll", idle.Burner.ID, idle.Sleeper.ID)
+	}
+	if idle.Burner.CPU < minBurn {
+		t.Errorf("busy-poll used %.2f CPU s/s with every client idle, want about 1 (at least %.2f)", idle.Burner.CPU, minBurn)
+	}
+	if idle.Sleeper.CPU > maxSleep {
+		t.Errorf("poll used %.2f CPU s/s with every client idle, want about 0 (at most %.2f)", idle.Sleeper.CPU, maxSleep)
+	}
+	if idle.Burner.CPU < 4*idle.Sleeper.CPU {
+		t.Errorf("busy-poll %.2f CPU s/s is not far above poll's %.2f", idle.Burner.CPU, idle.Sleeper.CPU)
+	}
+	for _, s := range []serverCPU{idle.Burner, idle.Sleeper} {
+		if s.Threads <= 0 || s.Threads >= idle.Clients/2 {
+			t.Errorf("%s had %d OS threads with %d clients: want a handful, not one per client", s.ID, s.Threads, idle.Clients)
+		}
+		mustSay(t, text, fmt.Sprintf("%-15s %.2f CPU seconds per second, %d OS threads", s.ID+":", s.CPU, s.Threads))
+	}
+
+	// (b) The wall: the early clients served, every later one refused, the server still up, and
+	// its log naming the first descriptor it could not watch.
+	w := f.Wall
+	if w.Clients != ch02Plan.Wall.Clients || w.Served+w.Refused != w.Clients {
+		t.Errorf("%d clients tried, %d served, %d refused; want %d tried, each served or refused", w.Clients, w.Served, w.Refused, ch02Plan.Wall.Clients)
+	}
+	if w.Served < 900 || w.Refused == 0 || w.FirstRefused != w.Served+1 {
+		t.Errorf("served %d, refused %d from client %d: want the first thousand or so served and every later one refused", w.Served, w.Refused, w.FirstRefused)
+	}
+	if !w.StillServing {
+		t.Errorf("client 1 was not served after the refusals")
+	}
+	if w.RefusedFD != 1024 || !strings.Contains(w.Log, "FD_SETSIZE") {
+		t.Errorf("the first refusal named fd %d in log line %q, want fd 1024 and FD_SETSIZE", w.RefusedFD, w.Log)
+	}
+	mustSay(t, text, fmt.Sprintf("clients 1 to %d were echoed and stayed; clients %d to %d were closed", w.Served, w.FirstRefused, w.Clients))
+	if w.LogCount != w.Refused || w.LogLines == 0 || w.LogLines > 3 {
+		t.Errorf("the log counted %d refusals in %d lines; the clients saw %d refused, and the log should say so in a few lines", w.LogCount, w.LogLines, w.Refused)
+	}
+	mustSay(t, text, fmt.Sprintf("its log counted %d refusals in %d lines (at most one a second); the first:\n      %s", w.LogCount, w.LogLines, w.Log))
+	if len(w.Own) < 6 || len(w.Own)+w.Served != 1024 {
+		t.Errorf("the child had descriptors %q of its own and served %d clients: want at least stdio, the listener and the self-pipe, and with the clients exactly 1024", w.Own, w.Served)
+	}
+	if !slices.ContainsFunc(w.Own, func(fd string) bool { return strings.HasSuffix(fd, " socket") }) {
+		t.Errorf("the child's descriptors %q have no socket: its listener is missing", w.Own)
+	}
+	mustSay(t, text, fmt.Sprintf("Before the first client the child had %d\n  descriptors open (/proc/%d/fd):\n      %s", len(w.Own), w.Pid, w.Own[0]))
+	mustSay(t, text, fmt.Sprintf("That left %d numbers below 1024: %d clients were served.", 1024-len(w.Own), w.Served))
+}
+
+// The idle-CPU comparison fails, rather than narrating, when the server meant to burn a core
+// sleeps: poll against poll.
+func TestTourIdleCPUNeedsABusyPoller(t *testing.T) {
+	testutil.CheckLeaks(t)
+	var out bytes.Buffer
+	f, err := idleCPU(testTourEnv(&out), "ch02/poll", "ch02/poll", 10, 300*time.Millisecond)
+	if !errors.Is(err, errNoBurn) {
+		t.Errorf("poll against poll: error %v, want %v", err, errNoBurn)
+	}
+	if out.Len() != 0 {
+		t.Errorf("narrated a comparison that did not show the lesson:\n%s", out.String())
+	}
+	if f.Burner.Pid == 0 || f.Burner.Pid == f.Sleeper.Pid {
+		t.Errorf("pids %d and %d: want two child processes", f.Burner.Pid, f.Sleeper.Pid)
+	}
+}
+
+// The wall run fails on a server that has no wall: poll serves every one of 1,100 clients.
+func TestTourSelectWallNotOnPoll(t *testing.T) {
+	testutil.CheckLeaks(t)
+	var out bytes.Buffer
+	f, err := selectWall(testTourEnv(&out), "ch02/poll", ch02Plan.Wall)
+	if !errors.Is(err, errNoWall) {
+		t.Errorf("on ch02/poll: error %v, want %v", err, errNoWall)
+	}
+	if f.Served != ch02Plan.Wall.Clients || f.Refused != 0 {
+		t.Errorf("poll served %d and refused %d of %d clients, want all served", f.Served, f.Refused, ch02Plan.Wall.Clients)
+	}
+}
+
+func TestTourWallLog(t *testing.T) {
+	stderr := "chapters run ch02/select: starting\n" +
+		"2026/01/02 03:04:05 ch02/select 127.0.0.1:5000: closed a new connection at once: fd 1024: descriptor at or above FD_SETSIZE (1024)\n" +
+		"2026/01/02 03:04:06 ch02/select 127.0.0.1:5000: closed a new connection at once: fd 1024: descriptor at or above FD_SETSIZE (1024) (7 times since the last report)\n" +
+		"chapters run ch02/select: terminated, stopping\n"
+	first, lines, refusals := wallLog([]byte(stderr), "127.0.0.1:5000")
+	if want := "closed a new connection at once: fd 1024: descriptor at or above FD_SETSIZE (1024)"; first != want {
+		t.Errorf("first line = %q, want %q", first, want)
+	}
+	if lines != 2 || refusals != 8 {
+		t.Errorf("%d lines counting %d refusals, want 2 lines counting 8", lines, refusals)
+	}
+	if m := refusedFD.FindStringSubmatch(first); m == nil || m[1] != "1024" {
+		t.Errorf("refusedFD found %q in %q", m, first)
+	}
+	if first, lines, _ := wallLog([]byte("chapters run ch02/select: terminated, stopping\n"), "127.0.0.1:5000"); first != "" || lines != 0 {
+		t.Errorf("wallLog found %q (%d lines) where no line speaks of FD_SETSIZE", first, lines)
+	}
+}
+
+func TestTourWrapList(t *testing.T) {
+	items := []string{"0 /dev/null", "1 pipe", "2 pipe", "3 /sys/fs/cgroup/cpu/cpu.cfs_quota_us", "5 socket"}
+	got := wrapList(items, 30)
+	want := []string{"0 /dev/null, 1 pipe, 2 pipe,", "3 /sys/fs/cgroup/cpu/cpu.cfs_quota_us,", "5 socket"}
+	if !slices.Equal(got, want) {
+		t.Errorf("wrapList = %q, want %q", got, want)
+	}
+	if got := wrapList(nil, 30); len(got) != 0 {
+		t.Errorf("wrapList(nil) = %q, want no lines", got)
+	}
+}
