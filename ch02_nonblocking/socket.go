@@ -113,3 +113,17 @@ func Send(fd int, p []byte) (int, error) {
 		return 0, os.NewSyscallError("send", err)
 	}
 }
+
+// SocketError reads and clears the error pending on a socket (getsockopt SO_ERROR): what an
+// ERROR event, or a WRITE event after a non-blocking connect, is about. call names the operation
+// the error is reported for ("connect", "socket"). It returns nil when nothing is pending.
+func SocketError(fd int, call string) error {
+	v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	switch {
+	case err != nil:
+		return os.NewSyscallError("getsockopt SO_ERROR", err)
+	case v != 0:
+		return os.NewSyscallError(call, unix.Errno(v))
+	}
+	return nil
+}

@@ -6,11 +6,6 @@
 package ioloop
 
 import (
-	"os"
-	"syscall"
-
-	"golang.org/x/sys/unix"
-
 	nonblocking "tornadotcp/ch02_nonblocking"
 )
 
@@ -38,7 +33,7 @@ func (s *EchoServer) open(fd int) {
 // the next pass, and reading until EAGAIN would cost an extra, empty, recv per message.
 func (s *EchoServer) handle(c *echoConn, events uint32) {
 	if events&ERROR != 0 {
-		s.drop(c, socketError(c.FD()))
+		s.drop(c, nonblocking.SocketError(c.FD(), "socket"))
 		return
 	}
 	var err error
@@ -93,17 +88,4 @@ func (s *EchoServer) drop(c *echoConn, err error) {
 	if err := c.Close(); err != nil {
 		s.log.Warn("close connection", "fd", fd, "err", err)
 	}
-}
-
-// socketError is the error the kernel holds for fd (SO_ERROR), the reason behind an ERROR event:
-// ECONNRESET for a reset, nil for a plain hang-up. Tornado's IOStream asks the same (get_fd_error).
-func socketError(fd int) error {
-	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-	switch {
-	case err != nil:
-		return os.NewSyscallError("getsockopt SO_ERROR", err)
-	case errno != 0:
-		return os.NewSyscallError("socket", syscall.Errno(errno))
-	}
-	return nil
 }
