@@ -132,6 +132,10 @@ type readRequest struct {
 	re        *regexp.Regexp
 	n         int // ReadBytes: bytes still wanted
 	scan      int // ReadUntil: unread bytes already searched (less the delimiter's length - 1)
+	// ReadUntilLimit: the most the read may deliver, delimiter included (0: no limit of its
+	// own), and what runs instead of cb when that is broken.
+	max     int
+	tooLong func()
 }
 
 // NewIOStream makes a stream of t on loop. It takes charge of t: Close closes it. Nothing is

@@ -89,6 +89,7 @@ const (
 	readFeed                   // pass a piece to the streaming callback
 	readDone                   // complete
 	readOver                   // it needs more input than MaxBufferSize allows
+	readLong                   // it needs more than its own limit allows (ReadUntilLimit)
 )
 
 func (s *IOStream) nextRead() readAction {
@@ -110,7 +111,11 @@ func (s *IOStream) planRead() (int, readAction) {
 	limit := s.cfg.maxBuffer
 	switch r.kind {
 	case readDelim:
-		if n := s.findDelim(); n >= 0 {
+		n := s.findDelim()
+		if r.max > 0 && s.beyondReadLimit(n, unread) {
+			return 0, readLong
+		}
+		if n >= 0 {
 			return n, overIf(n-len(s.delim) > limit, readDone)
 		}
 		if unread-(len(s.delim)-1) > limit {
@@ -190,6 +195,8 @@ func (s *IOStream) deliverRead() bool {
 		if !s.closed {
 			s.fail(fmt.Errorf("%w (%d bytes)", ErrBufferFull, s.cfg.maxBuffer))
 		}
+	case readLong:
+		s.deliverTooLong()
 	default:
 		return false
 	}

@@ -77,6 +77,18 @@ func (r *running) target(e catalog.Entry) target {
 	return target{addr: r.Addr(), entry: e, srv: r, wait: ioTimeout}
 }
 
+// echoEntries is every catalog server that speaks the echo protocol, which is what the
+// scenarios speak; a server of another protocol (Protocol "http") is tested by its chapter.
+func echoEntries() []catalog.Entry {
+	var echo []catalog.Entry
+	for _, e := range catalog.All() {
+		if e.Protocol == "" {
+			echo = append(echo, e)
+		}
+	}
+	return echo
+}
+
 // previousChapter returns the servers of the nearest lower chapter present in entries: the ones
 // e's transcripts are compared with. Chapter 0 has none; it is the reference.
 func previousChapter(entries []catalog.Entry, e catalog.Entry) []catalog.Entry {

@@ -27,6 +27,10 @@ type Entry struct {
 	Listen func(hostport string) (Server, error)
 	// Serialises is true where the lesson is that clients are served one at a time.
 	Serialises bool
+	// Protocol is what the server speaks: "" for the echo protocol, which the conformance
+	// suite in tests/ checks; "http" for the HTTP servers, which their chapters test with
+	// HTTP clients.
+	Protocol string
 }
 
 // Chapter is the chapter number in the id: 1 for "ch01/iterative".

@@ -1,0 +1,93 @@
+// EchoServer: the example in the docstring of tornado/tcpserver.py, a TCPServer whose
+// handle_stream reads a line with read_until("\n"), writes it back, and reads the next; the
+// chapter's server of the echo protocol (ch04/echo).
+
+package tcpserver
+
+import (
+	blocking "tornadotcp/ch01_blocking"
+	ioloop "tornadotcp/ch03_epoll"
+)
+
+// lineEnd is the echo protocol's delimiter.
+var lineEnd = []byte("\n")
+
+// EchoServer serves the echo protocol: each line back as it came, in order. It is a TCPServer
+// (embedded, as Tornado's example subclasses TCPServer) whose HandleStream is the whole
+// application: read a line, write it, read the next.
+//
+// It waits for each echo to reach the kernel before it reads the next line, as Tornado's
+// coroutine version does (await stream.write(data)); the callback version of Tornado 3.2 wrote
+// and read again at once. Almost always the kernel takes the line at once and the next read
+// follows in the same turn of the stream's loop, so this costs nothing. But a client that sends
+// and never reads fills the socket's send buffer, and then the server stops reading it instead
+// of buffering its echoes without bound: TCP's flow control holds that client back, the way
+// chapter 2's EchoConn stops reading past MaxPendingOutput. It also means that when a line too
+// long closes the connection, every echo owed before it has already gone.
+type EchoServer struct {
+	*TCPServer
+	conns map[*echoConn]struct{} // open connections, for CloseAllConnections
+}
+
+// NewEchoServer makes an echo server; opts are TCPServer's. Its streams hold at most 64 KiB of
+// a line (blocking.MaxLineLength, not counting the '\n', which is how MaxBufferSize counts a
+// ReadUntil): a longer line closes its connection with ErrBufferFull, and the others go on. A
+// WithMaxBufferSize among opts changes that limit.
+func NewEchoServer(opts ...ServerOption) *EchoServer {
+	e := &EchoServer{conns: make(map[*echoConn]struct{})}
+	e.TCPServer = New(e, append([]ServerOption{WithMaxBufferSize(blocking.MaxLineLength)}, opts...)...)
+	return e
+}
+
+// echoConn is one connection. Its callbacks are bound once, when it opens: a method value
+// written at each call (stream.ReadUntil(lineEnd, c.line)) would allocate every line.
+type echoConn struct {
+	stream  *IOStream
+	onLine  func([]byte)
+	onSent  func()
+	onClose func()
+}
+
+// HandleStream starts echoing a new connection.
+func (e *EchoServer) HandleStream(stream *IOStream, _ string) {
+	c := &echoConn{stream: stream}
+	c.onLine, c.onSent = c.line, c.readLine
+	c.onClose = func() { delete(e.conns, c) }
+	e.conns[c] = struct{}{}
+	stream.SetCloseCallback(c.onClose)
+	c.readLine()
+}
+
+// readLine asks for the next line. It can fail only on a stream that has closed, whose close
+// callback has the last word.
+func (c *echoConn) readLine() {
+	if err := c.stream.ReadUntil(lineEnd, c.onLine); err != nil {
+		c.stream.Close()
+	}
+}
+
+// line writes the line back; the next read starts once the kernel has it. Write copies what it
+// cannot send at once, so handing it the stream's own buffer is safe.
+func (c *echoConn) line(data []byte) {
+	if err := c.stream.Write(data, c.onSent); err != nil {
+		c.stream.Close()
+	}
+}
+
+// CloseAllConnections closes every open connection at once, dropping what they were owed. A
+// TCPServer's Stop leaves accepted connections to their handler; a program that is shutting
+// down calls this after Stop (Tornado 4.4 gave HTTPServer close_all_connections for the same).
+func (e *EchoServer) CloseAllConnections() {
+	for c := range e.conns {
+		c.stream.Close()
+	}
+	clear(e.conns)
+}
+
+// ListenEcho is the catalog's ch04/echo: an EchoServer listening on hostport, on a loop of its
+// own (see Runner).
+func ListenEcho(hostport string) (*Runner, error) {
+	return NewRunner(hostport, func(loop *ioloop.IOLoop) RunnableServer {
+		return NewEchoServer(WithIOLoop(loop))
+	})
+}

@@ -1,0 +1,182 @@
+// HTTPServer: HTTP/1.1 on TCPServer, the tutorial's starting point (helloworld.py listens with
+// one). Mirrors HTTPServer and HTTPConnection in tornado/httpserver.py (3.2): handle_stream makes
+// a connection object that reads a head with read_until("\r\n\r\n"), a body with read_bytes, calls
+// the application, and reads the next head once the answer has been written.
+
+package tcpserver
+
+import (
+	"strings"
+
+	ioloop "tornadotcp/ch03_epoll"
+)
+
+// Application answers one request with a status, a content type and a body; the server frames
+// them (Content-Length, Connection, no body for HEAD). HelloWorld is one. It runs on the loop's
+// goroutine and must not block; req.Body, like the returned body, need only stay valid until
+// the server has appended the response, so it may be the stream's buffer.
+type Application func(req *Request) (status int, contentType string, body []byte)
+
+// appendResponse frames what app returns for req.
+func (app Application) appendResponse(dst []byte, req *Request) []byte {
+	status, contentType, body := app(req)
+	header := Header{{"Content-Type", contentType}}
+	if contentType == "" {
+		header = nil
+	}
+	if req.Method == "HEAD" {
+		return AppendResponseHead(dst, status, header, len(body), req.KeepAlive)
+	}
+	return AppendResponse(dst, status, header, body, req.KeepAlive)
+}
+
+// HTTPServer serves HTTP/1.1 on a TCPServer, which it embeds: Listen, Bind, Start, AddSockets
+// and Stop are TCPServer's, and its HandleStream is the HTTP connection. Tornado's HTTPServer
+// inherits from TCPServer and overrides handle_stream; Go's embedding gives the methods but not
+// the override, so HTTPServer passes itself to New as the Handler (see New).
+//
+// Per connection: the head is read up to its blank line, at most MaxHeadSize bytes (431 beyond,
+// answered before closing); a Content-Length body is read after it, at most MaxBodySize (413,
+// refused unread); "Expect: 100-continue" gets its interim 100 first, as Tornado 3.2 sent; a
+// malformed head is answered 400 and a Transfer-Encoding 501, each then closed. Requests are
+// answered in order, one at a time: the next head is read only once the answer has gone to the
+// kernel, so pipelined requests are answered in the order they came, and a client that does not
+// read its answers is held back by TCP instead of by the server's memory (Tornado 3.2 waited for
+// the write to finish too). Keep-alive follows Request.KeepAlive; a connection that is not kept
+// closes once its answer has gone.
+type HTTPServer struct {
+	*TCPServer
+	respond func(dst []byte, req *Request) []byte
+	conns   map[*httpConn]struct{} // open connections, for CloseAllConnections
+}
+
+// NewHTTPServer makes a server that answers every request with app; a nil app serves Tornado's
+// helloworld (HelloWorld, written by AppendHelloWorld). opts are TCPServer's.
+func NewHTTPServer(app Application, opts ...ServerOption) *HTTPServer {
+	s := &HTTPServer{respond: AppendHelloWorld, conns: make(map[*httpConn]struct{})}
+	if app != nil {
+		s.respond = app.appendResponse
+	}
+	s.TCPServer = New(s, opts...)
+	return s
+}
+
+var (
+	headEnd     = []byte("\r\n\r\n")
+	continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
+)
+
+// httpConn is one connection (Tornado's HTTPConnection). Its callbacks are bound once, so a
+// keep-alive request costs no allocation beyond the parser's; out is reused for every answer.
+type httpConn struct {
+	server  *HTTPServer
+	stream  *IOStream
+	address string
+	req     *Request // the request whose body is being read
+	out     []byte
+
+	onHead, onBody                  func([]byte)
+	onHeadTooLong, onSent, closeNow func()
+}
+
+// HandleStream serves one connection until it closes.
+func (s *HTTPServer) HandleStream(stream *IOStream, address string) {
+	c := &httpConn{server: s, stream: stream, address: address}
+	c.onHead, c.onBody = c.head, c.body
+	c.onHeadTooLong, c.onSent, c.closeNow = c.headTooLong, c.readHead, stream.Close
+	s.conns[c] = struct{}{}
+	stream.SetCloseCallback(func() { delete(s.conns, c) })
+	c.readHead()
+}
+
+// readHead waits for the next request. It fails only on a closed stream.
+func (c *httpConn) readHead() {
+	if err := c.stream.ReadUntilLimit(headEnd, MaxHeadSize, c.onHead, c.onHeadTooLong); err != nil {
+		c.stream.Close()
+	}
+}
+
+// head parses a request head and reads its body, or answers at once when it has none.
+func (c *httpConn) head(data []byte) {
+	req, err := ParseRequestHead(data)
+	if err == nil {
+		err = CheckBodySize(req, MaxBodySize)
+	}
+	if err != nil {
+		c.refuse(err)
+		return
+	}
+	if req.ContentLength == 0 {
+		c.answer(req)
+		return
+	}
+	c.req = req
+	if req.Version == "HTTP/1.1" && strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
+		c.write(continue100, nil)
+	}
+	if err := c.stream.ReadBytes(int(req.ContentLength), c.onBody, nil); err != nil {
+		c.stream.Close()
+	}
+}
+
+// body completes the request whose head came before.
+func (c *httpConn) body(data []byte) {
+	req := c.req
+	c.req = nil
+	req.Body = data
+	c.answer(req)
+}
+
+// answer writes the application's response; once it has gone, the next head is read, or the
+// connection closes.
+func (c *httpConn) answer(req *Request) {
+	c.out = c.server.respond(c.out[:0], req)
+	then := c.onSent
+	if !req.KeepAlive {
+		then = c.closeNow
+	}
+	c.write(c.out, then)
+}
+
+// headTooLong answers a head over MaxHeadSize.
+func (c *httpConn) headTooLong() { c.refuse(ErrHeadTooLarge) }
+
+// refuse answers a request the server will not serve (400, 413, 431 or 501) and closes once the
+// answer has gone: after a bad head there is no telling where the next request would begin.
+// Tornado 3.2 closed without a word, and logged the request at INFO, as here.
+//
+// If the client is still sending (the rest of a 431 head, a 413 body sent without waiting for
+// 100 Continue), closing with its bytes unread makes the kernel reset the connection, dropping
+// any of the answer not yet transmitted. On loopback the answer has gone by then, and a Linux
+// client reads it before it sees the reset; across a slow link it may be lost. net/http's
+// server half-closes and drains the input for a while instead; IOStream has no half-close, so
+// this server does not.
+func (c *httpConn) refuse(err error) {
+	c.server.log.Info("tcpserver: refusing an HTTP request", "address", c.address, "err", err)
+	c.out = AppendErrorResponse(c.out[:0], StatusOf(err))
+	c.write(c.out, c.closeNow)
+}
+
+// write sends p; a stream that cannot take it has closed, or its peer is not reading.
+func (c *httpConn) write(p []byte, then func()) {
+	if err := c.stream.Write(p, then); err != nil {
+		c.stream.Close()
+	}
+}
+
+// CloseAllConnections closes every open connection at once, dropping what they were owed, as
+// Tornado 4.4's HTTPServer.close_all_connections does (the server's Stop leaves them open).
+func (s *HTTPServer) CloseAllConnections() {
+	for c := range s.conns {
+		c.stream.Close()
+	}
+	clear(s.conns)
+}
+
+// ListenHelloWorld is the catalog's ch04/http: an HTTPServer serving HelloWorld on hostport, on
+// a loop of its own (see Runner).
+func ListenHelloWorld(hostport string) (*Runner, error) {
+	return NewRunner(hostport, func(loop *ioloop.IOLoop) RunnableServer {
+		return NewHTTPServer(nil, WithIOLoop(loop))
+	})
+}
