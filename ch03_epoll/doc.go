@@ -20,4 +20,12 @@
 // The loop runs on one goroutine locked to one OS thread. Everything but AddCallback and Stop
 // belongs to that goroutine while it runs; handlers and callbacks must not block, since while
 // one runs, nothing else does.
+//
+// EchoServer (echo_server.go, echo_accept.go, echo_conn.go) is the echo protocol on raw loop
+// handlers, run by `go run ./chapters run ch03/epoll` and, on the poll(2) monitor, `ch03/poll`.
+// The listener's handler accepts; each connection gets a handler of its own that drives chapter
+// 2's EchoConn. It is registered once for READ, and what it is watched for changes only when
+// what it wants does (WRITE while output is owed; no READ after EOF, or past chapter 2's
+// MaxPendingOutput), so an idle connection costs no pass anything. Chapter 4 puts IOStream
+// between the loop and the protocol instead.
 package ioloop

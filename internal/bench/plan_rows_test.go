@@ -1,0 +1,67 @@
+// The plan's rows for chapters 2 and 3: what each server runs, and what select's wall allows.
+
+package bench
+
+import (
+	"slices"
+	"testing"
+
+	nonblocking "tornadotcp/ch02_nonblocking"
+	"tornadotcp/internal/catalog"
+)
+
+// TestDefaultPlanChapterRows: the scenarios each chapter's comparison needs are in the plan, the
+// baseline and the threaded server among them, and ch01/threaded's 10,000 idle connections are
+// kept, to be recorded as its death.
+func TestDefaultPlanChapterRows(t *testing.T) {
+	want := map[string][]Scenario{
+		"ch00/net":      {Idle(10000), PingPong(1000), WatchCost(0), WatchCost(1000), WatchCost(10000)},
+		"ch01/threaded": {Idle(10000)},
+		"ch02/busypoll": singleThreadPlan,
+		"ch02/select":   singleThreadPlan,
+		"ch02/poll":     slices.Concat(singleThreadPlan, []Scenario{WatchCost(10000)}),
+		"ch03/epoll": {Idle(100), Idle(1000), Idle(10000), IdleCPU(), PingPong(1), PingPong(100), PingPong(1000),
+			WatchCost(0), WatchCost(1000), WatchCost(10000)},
+		"ch03/poll": {PingPong(1), PingPong(100), WatchCost(0), WatchCost(1000), WatchCost(10000), IdleCPU()},
+	}
+	for _, row := range DefaultPlan {
+		if _, err := catalog.Lookup(row.Server); err != nil {
+			t.Errorf("plan row %s: %v", row.Server, err)
+		}
+		for _, sc := range want[row.Server] {
+			if !slices.Contains(row.Scenarios, sc) {
+				t.Errorf("%s does not run %s", row.Server, sc.Name())
+			}
+		}
+		delete(want, row.Server)
+	}
+	for id := range want {
+		t.Errorf("no plan row for %s", id)
+	}
+}
+
+// selectHeadroom is how many descriptor numbers below FD_SETSIZE a select server keeps for
+// itself: standard input, output and error, the listener, the waker's two ends, the Go
+// runtime's cgroup files (chapter 2's tour counted 8 to 10), and some to spare.
+const selectHeadroom = 16
+
+// TestSelectStaysBelowItsWall: no scenario holds more connections on ch02/select at once than
+// select(2) can watch, so its rows measure select rather than its refusals.
+func TestSelectStaysBelowItsWall(t *testing.T) {
+	limit := nonblocking.FDSetSize - selectHeadroom
+	found := false
+	for _, row := range DefaultPlan {
+		if row.Server != "ch02/select" {
+			continue
+		}
+		found = true
+		for _, sc := range row.Scenarios {
+			if held := sc.Conns + sc.Idle; held > limit {
+				t.Errorf("ch02/select %s holds %d connections at once; select can watch at most %d beside its own descriptors", sc.Name(), held, limit)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no plan row for ch02/select")
+	}
+}
