@@ -2,28 +2,42 @@
 // and the HTTP server it starts from.
 //
 // It mirrors tornado/iostream.py, tornado/netutil.py and tornado/tcpserver.py from Tornado 3.2,
-// and follows the tutorial's walk down from helloworld.py: HTTPServer derives from TCPServer;
-// TCPServer is "non-blocking, single-threaded", create-bind-listen by the BSD socket book; it
-// never handles a connection itself but hands each one, as a stream, to HandleStream, which
-// Tornado leaves to subclasses by raising NotImplementedError and Go makes an interface the
-// compiler checks.
+// with the parts of tornado/httpserver.py that helloworld.py needs, and follows the tutorial's
+// walk down from helloworld.py: HTTPServer derives from TCPServer; TCPServer is "non-blocking,
+// single-threaded", create-bind-listen by the BSD socket book; it never handles a connection
+// itself but hands each one, as a stream, to HandleStream, which Tornado leaves to subclasses by
+// raising NotImplementedError and Go makes an interface the compiler checks. The book's chapter
+// is book/04-tcpserver.md.
 //
 // Three layers, on chapter 3's IOLoop:
 //   - IOStream (iostream*.go) is a connection on the loop, driven by callbacks as in Tornado 3.x:
-//     ReadUntil, ReadUntilRegex, ReadBytes with a streaming callback, ReadUntilClose, and Write
-//     with a callback, over a buffer that exists only while there is data. Its bytes go through
-//     a Transport (transport.go), a plain socket here and TLS in chapter 6, so that the stream's
-//     logic does not know which it has. Connect is the client side.
+//     ReadUntil, ReadUntilLimit (a delimited read with a bound of its own, reported instead of
+//     closing, as an HTTP server needs for 431), ReadUntilRegex, ReadBytes with a streaming
+//     callback, ReadUntilClose, and Write with a callback, over a buffer that exists only while
+//     there is data. The data a read callback receives is lent until it returns. Its bytes go
+//     through a Transport (transport.go), a plain socket here and TLS in chapter 6, so that the
+//     stream's logic does not know which it has. Connect is the client side.
 //   - netutil: BindSockets and BindUnixSocket make listening sockets; AddAcceptHandler accepts
-//     on the loop, at most 128 connections per event, surviving a process out of descriptors.
-//   - TCPServer: Listen, or Bind and Start, or AddSockets; an IOStream per accepted connection,
-//     given to the HandleStream of the application. HTTPServer embeds it, as Tornado's
-//     HTTPServer inherits, and answers HTTP/1.1 with Tornado's helloworld.
+//     on the loop, at most 128 connections per event, and backs off when the process is out of
+//     descriptors instead of spinning.
+//   - TCPServer: New(handler, options), then Listen; or Bind and Start; or AddSockets. Each
+//     accepted connection becomes an IOStream given to the Handler's HandleStream. The options
+//     are WithIOLoop (otherwise the loop is chosen lazily, when sockets are first added),
+//     WithLogger, and the StreamOptions (WithMaxBufferSize, WithReadChunkSize,
+//     WithMaxWriteBufferSize, WithStreamLogger) that every stream of the server gets. Stop is
+//     idempotent and safe from a callback.
+//
+// Two servers embed TCPServer, as Tornado's subclass it, and pass themselves to New as the
+// Handler: EchoServer, the example in tcpserver.py's docstring and the catalog's ch04/echo; and
+// HTTPServer, HTTP/1.1 with keep-alive, pipelining and 400/413/431/501 answers, serving Tornado's
+// helloworld as ch04/http. Runner runs either on a loop of its own, started and stopped from
+// other goroutines, which is what the chapters command, the conformance suite and the benchmarks
+// need; a Tornado program would instead end with the loop's Start.
 //
 // Where Tornado 3.2 was wrong or weak and the fix is clear, the fix is made and said: a half-
 // closed connection still gets its answers, a slow reader cannot make a writer buffer without
-// bound, read callbacks run without the IOLoop round trip and without recursion, and a full
-// descriptor table pauses accepting instead of spinning.
+// bound, read callbacks run without the IOLoop round trip and without recursion, a full
+// descriptor table pauses accepting instead of spinning, and stopping twice is harmless.
 //
 // Everything runs on the loop's goroutine: the stream's and the server's methods, their
 // callbacks and HandleStream. Another goroutine reaches them with the loop's AddCallback.

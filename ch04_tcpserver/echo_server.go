@@ -16,9 +16,9 @@ var lineEnd = []byte("\n")
 // (embedded, as Tornado's example subclasses TCPServer) whose HandleStream is the whole
 // application: read a line, write it, read the next.
 //
-// It waits for each echo to reach the kernel before it reads the next line, as Tornado's
-// coroutine version does (await stream.write(data)); the callback version of Tornado 3.2 wrote
-// and read again at once. Almost always the kernel takes the line at once and the next read
+// It waits for each echo to reach the kernel before it reads the next line, as the EchoServer
+// example in Tornado's TCPServer docstring does (await stream.write(data), since 4.5); a plain
+// callback version would write and read again at once. Almost always the kernel takes the line at once and the next read
 // follows in the same turn of the stream's loop, so this costs nothing. But a client that sends
 // and never reads fills the socket's send buffer, and then the server stops reading it instead
 // of buffering its echoes without bound: TCP's flow control holds that client back, the way
@@ -76,7 +76,7 @@ func (c *echoConn) line(data []byte) {
 
 // CloseAllConnections closes every open connection at once, dropping what they were owed. A
 // TCPServer's Stop leaves accepted connections to their handler; a program that is shutting
-// down calls this after Stop (Tornado 4.4 gave HTTPServer close_all_connections for the same).
+// down calls this after Stop (Tornado 4.0 gave HTTPServer close_all_connections for the same).
 func (e *EchoServer) CloseAllConnections() {
 	for c := range e.conns {
 		c.stream.Close()

@@ -165,7 +165,7 @@ func (c *httpConn) write(p []byte, then func()) {
 }
 
 // CloseAllConnections closes every open connection at once, dropping what they were owed, as
-// Tornado 4.4's HTTPServer.close_all_connections does (the server's Stop leaves them open).
+// Tornado 4.0's HTTPServer.close_all_connections does (the server's Stop leaves them open).
 func (s *HTTPServer) CloseAllConnections() {
 	for c := range s.conns {
 		c.stream.Close()

@@ -1,7 +1,7 @@
 // TCPServer: listening sockets on a loop, and an IOStream for each connection they accept,
 // handed to the application. Mirrors tornado/tcpserver.py (3.2), the tutorial's "two hundred
 // lines": listen, add_sockets, add_socket, bind, start, stop, handle_stream and
-// _handle_connection, with stop made idempotent (Tornado 5.0, #1901).
+// _handle_connection, with stop made idempotent (Tornado 4.5, #1901).
 
 package tcpserver
 
@@ -250,7 +250,7 @@ func (s *TCPServer) Start() error {
 // accepted go on; their streams are the handler's. Stopping twice does nothing (Tornado 3.2
 // would close the sockets again). It may run from a callback, HandleStream included: a batch of
 // accepts stops at once, and the events still queued for a closed listener are dropped by the
-// loop, so no accept ever runs on a closed descriptor (Tornado met EBADF there until 5.1, #2069).
+// loop, so no accept ever runs on a closed descriptor (Tornado met EBADF there until 5.0, #2069).
 func (s *TCPServer) Stop() {
 	if s.stopped {
 		return

@@ -25,6 +25,8 @@ type lesson struct {
 var lessons = []lesson{
 	{1, "blocking: a client waits, or a thread per client", ch01Lesson},
 	{2, "non-blocking: busy-polling burns a core, select and poll sleep", ch02Lesson},
+	{3, "the monitor: thousands of connections on one sleeping thread", ch03Lesson},
+	{4, "TCPServer: HandleStream on one loop, and HTTP keep-alive measured", ch04Lesson},
 }
 
 // tourEnv is what a lesson is given: where to narrate, and how to run this program again as a

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	ioloop "tornadotcp/ch03_epoll"
 	"tornadotcp/internal/testutil"
 )
 
@@ -324,4 +327,142 @@ func TestTourWrapList(t *testing.T) {
 	if got := wrapList(nil, 30); len(got) != 0 {
 		t.Errorf("wrapList(nil) = %q, want no lines", got)
 	}
+}
+
+func TestTourCh03(t *testing.T) {
+	testutil.CheckLeaks(t)
+	var out bytes.Buffer
+	start := time.Now()
+	f, err := runCh03(testTourEnv(&out))
+	text := out.String()
+	if err != nil {
+		t.Fatalf("chapter 3's lesson failed: %v\nnarration so far:\n%s", err, text)
+	}
+	t.Logf("narration (%v):\n%s", time.Since(start).Round(time.Millisecond), text)
+
+	// (a) Thousands of idle connections on one loop thread, read from outside the child. The
+	// bounds are loose: the machine is shared and the child is race-enabled under -race.
+	h := f.Hold
+	if h.Clients != ch03Plan.Clients || h.Served != h.Clients {
+		t.Errorf("%d of %d clients served, want all %d (descriptor limit %d)", h.Served, h.Clients, ch03Plan.Clients, h.Limit)
+	}
+	if h.Threads <= 0 || h.Threads > maxLoopThreads {
+		t.Errorf("the server had %d OS threads holding %d clients, want at most %d", h.Threads, h.Served, maxLoopThreads)
+	}
+	if h.RSSPer >= maxRSSPerConn {
+		t.Errorf("%.2f KiB of RSS per connection, want under %.0f", h.RSSPer, maxRSSPerConn)
+	}
+	if h.CPU > maxIdleCPU || h.Window < ch03Plan.Window {
+		t.Errorf("%.3f CPU s/s over %v of idleness, want at most %.2f over at least %v", h.CPU, h.Window, maxIdleCPU, ch03Plan.Window)
+	}
+	mustSay(t, text, fmt.Sprintf("%d clients connected, one after another, in %s;", h.Served, roundDuration(h.Connect)))
+	mustSay(t, text, fmt.Sprintf("OS threads:          %d (%d before the first client)", h.Threads, h.Before.Threads))
+	mustSay(t, text, fmt.Sprintf("memory:              %.2f KiB more RSS per connection", h.RSSPer))
+	mustSay(t, text, fmt.Sprintf("CPU while all idle:  %.2f CPU seconds per second", h.CPU))
+
+	// (b) The stalled reader: level-triggered reports the unread rest again, edge-triggered
+	// not until new data arrives, and then the reader drains everything.
+	lv, ed := f.Trigger.Level, f.Trigger.Edge
+	if lv.First != ioloop.READ || lv.Took != takeBytes || lv.Again != ioloop.READ {
+		t.Errorf("level-triggered: %+v, want READ, %d byte taken, READ again", lv, takeBytes)
+	}
+	if ed.Again != ioloop.NONE || ed.Asked < askAgain {
+		t.Errorf("edge-triggered: events %#x after %v with data unread, want none after at least %v", ed.Again, ed.Asked, askAgain)
+	}
+	if ed.AfterMore != ioloop.READ || ed.Drained != firstSent[takeBytes:]+moreSent {
+		t.Errorf("edge-triggered after more data: events %#x, drained %q; want READ and %q", ed.AfterMore, ed.Drained, firstSent[takeBytes:]+moreSent)
+	}
+	mustSay(t, text, fmt.Sprintf("it gets %q.", ed.Drained))
+}
+
+// The hold fails, rather than narrating, on a server that spends a thread per client.
+func TestTourHoldIdleNeedsOneThread(t *testing.T) {
+	testutil.CheckLeaks(t)
+	var out bytes.Buffer
+	f, err := holdIdle(testTourEnv(&out), "ch01/threaded", holdPlan{Clients: 1000, Window: 200 * time.Millisecond, Within: 20 * time.Second})
+	if !errors.Is(err, errNotTheLesson) {
+		t.Errorf("on ch01/threaded: error %v, want %v", err, errNotTheLesson)
+	}
+	if f.Served != 1000 || f.Threads < 1000 {
+		t.Errorf("%d clients served on %d threads, want 1000 on at least as many threads", f.Served, f.Threads)
+	}
+	if out.Len() != 0 {
+		t.Errorf("narrated a hold that did not show the lesson:\n%s", out.String())
+	}
+}
+
+// With fewer descriptors than the plan's clients need, the hold opens what fits and says so.
+func TestTourHoldIdleFitsTheDescriptorLimit(t *testing.T) {
+	testutil.CheckLeaks(t)
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	low := lim
+	low.Cur = 1200
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Setrlimit(unix.RLIMIT_NOFILE, &lim)
+	var out bytes.Buffer
+	f, err := holdIdle(testTourEnv(&out), "ch03/epoll", holdPlan{Clients: 10_000, Window: 200 * time.Millisecond, Within: 20 * time.Second})
+	if err != nil {
+		t.Fatalf("holdIdle: %v\n%s", err, out.String())
+	}
+	if want := 1200 - fdsForOthers; f.Clients != want || f.Served != want {
+		t.Errorf("%d clients, %d served; want %d, what 1200 descriptors leave", f.Clients, f.Served, want)
+	}
+	mustSay(t, out.String(), fmt.Sprintf("(this process may open 1200 descriptors, ulimit -n, so %d clients rather than 10000)", 1200-fdsForOthers))
+}
+
+func TestTourCh04(t *testing.T) {
+	testutil.CheckLeaks(t)
+	var out bytes.Buffer
+	start := time.Now()
+	f, err := runCh04(testTourEnv(&out))
+	text := out.String()
+	if err != nil {
+		t.Fatalf("chapter 4's lesson failed: %v\nnarration so far:\n%s", err, text)
+	}
+	t.Logf("narration (%v):\n%s", time.Since(start).Round(time.Millisecond), text)
+
+	// (a) The first startup form: HandleStream ran once, on the loop, for the client's own
+	// connection, and the line came back.
+	s := f.Form1
+	if s.Calls != 1 || !s.OnLoop {
+		t.Errorf("HandleStream ran %d times, on the loop: %v; want once, on the loop", s.Calls, s.OnLoop)
+	}
+	if s.Peer == "" || s.Peer != s.Client {
+		t.Errorf("HandleStream was given %q, the client's address was %q", s.Peer, s.Client)
+	}
+	if s.Line != ch04Plan.Line || s.Echo != ch04Plan.Line {
+		t.Errorf("HandleStream read %q and the client got %q, want %q both", s.Line, s.Echo, ch04Plan.Line)
+	}
+	if s.RoundTrip <= 0 || s.RoundTrip > ch04Plan.Within {
+		t.Errorf("round trip %v, want within %v", s.RoundTrip, ch04Plan.Within)
+	}
+	mustSay(t, text, fmt.Sprintf("a client connected from %s and sent %q", s.Client, ch04Plan.Line))
+	mustSay(t, text, fmt.Sprintf("HandleStream(stream, %q) ran once, on the loop's own goroutine", s.Peer))
+
+	// (b) Keep-alive: one connection for every request, against one per request with
+	// Connection: close, and helloworld's answer every time.
+	k, n := f.KeepAlive, ch04Plan.Requests
+	if k.ID != "ch04/http" || k.Pid == 0 {
+		t.Errorf("measured %q (pid %d), want ch04/http in a child process", k.ID, k.Pid)
+	}
+	if k.Kept.Requests != n || k.Kept.Conns != 1 || k.Kept.Reused != n-1 {
+		t.Errorf("keep-alive: %d requests on %d connections, %d reused; want %d on 1, %d reused", k.Kept.Requests, k.Kept.Conns, k.Kept.Reused, n, n-1)
+	}
+	if k.Closed.Requests != n || k.Closed.Conns != n || k.Closed.Reused != 0 {
+		t.Errorf("Connection: close: %d requests on %d connections, %d reused; want one connection each, none reused", k.Closed.Requests, k.Closed.Conns, k.Closed.Reused)
+	}
+	if k.Kept.Hello != n || k.Closed.Hello != n {
+		t.Errorf("%d and %d answers were 200 %q, want all %d of each", k.Kept.Hello, k.Closed.Hello, helloBody, n)
+	}
+	if k.Kept.Connection != "keep-alive" || k.Closed.Connection != "close" {
+		t.Errorf("the server answered Connection: %q and %q, want keep-alive and close", k.Kept.Connection, k.Closed.Connection)
+	}
+	mustSay(t, text, fmt.Sprintf("%-24s %4d connection(s), %6.0f requests/s; the server answered Connection: keep-alive", "HTTP/1.1 keep-alive:", 1, k.Kept.PerSecond()))
+	mustSay(t, text, fmt.Sprintf("%-24s %4d connection(s), %6.0f requests/s; the server answered Connection: close", "with Connection: close:", n, k.Closed.PerSecond()))
+	mustSay(t, text, fmt.Sprintf("every one of the %d answers was 200 %q", 2*n, helloBody))
 }

@@ -17,7 +17,8 @@ type Chart struct {
 
 // Charts builds the book's charts from results (normally a Summary), leaving out those with no
 // data: memory per idle connection by server and count; CPU per message by server and
-// connection count; and, once the plan has them, idle CPU and the cost of watching idle sockets.
+// connection count; and, once the plan has them, idle CPU, the cost of watching idle sockets and
+// HTTP requests per second.
 func Charts(results []Result) []Chart {
 	specs := []struct {
 		name, title, ylabel, group string
@@ -32,6 +33,8 @@ func Charts(results []Result) []Chart {
 			func(r Result) float64 { return r.IdleCPU.CPUPerWallSecond }},
 		{"watchcost-cpu", "Server CPU per message, one active connection beside idle ones", "server CPU µs per message", " idle", KindWatchCost,
 			func(r Result) float64 { return r.PingPong.CPUMicrosPerMsg }},
+		{"http-rps", "HTTP helloworld: GET / requests per second, keep-alive", "requests per second", " connections", KindHTTP,
+			func(r Result) float64 { return r.HTTP.PerSecond }},
 	}
 	var out []Chart
 	for _, spec := range specs {

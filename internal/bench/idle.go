@@ -11,6 +11,9 @@ import (
 // a Go program that hit the thread limit is still printing its stacks for a moment.
 const afterFailure = 5 * time.Second
 
+// settleTimeout bounds how long runIdle waits for the server's thread count to stop changing.
+const settleTimeout = 3 * time.Second
+
 // runIdle opens sc.Conns connections, each served one line, and reads the server's RSS and
 // threads with all of them open.
 func runIdle(p *Proc, sc Scenario) Result {
@@ -30,13 +33,12 @@ func runIdle(p *Proc, sc Scenario) Result {
 	if dialErr != nil {
 		return failed(p, r, dialErr)
 	}
-	after, err := p.Sample()
+	after, err := settle(p)
+	if err != nil {
+		return failed(p, r, fmt.Errorf("reading /proc after: %w", err))
+	}
 	if why, died := p.Died(); died {
 		r.Died = why
-		return r
-	}
-	if err != nil {
-		r.Error = fmt.Sprintf("reading /proc after: %v", err)
 		return r
 	}
 	res.RSSAfterKiB = after.RSSKiB
@@ -46,6 +48,32 @@ func runIdle(p *Proc, sc Scenario) Result {
 		res.ThreadsPerConn = float64(after.Threads) / n
 	}
 	return r
+}
+
+// settle samples the server until its thread count has held still for three readings 50 ms
+// apart (or settleTimeout passes, or it dies), and returns the last sample. The client has seen
+// every echo a moment before each server goroutine is back in its recv; a thread-per-connection
+// server starts its last threads then, and at the runtime's limit it dies then, not before.
+func settle(p *Proc) (Sample, error) {
+	deadline := time.Now().Add(settleTimeout)
+	last, err := p.Sample()
+	for still := 0; err == nil && still < 3 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		if _, died := p.Died(); died {
+			break
+		}
+		next, nextErr := p.Sample()
+		if nextErr != nil {
+			return last, nextErr
+		}
+		if next.Threads == last.Threads {
+			still++
+		} else {
+			still = 0
+		}
+		last = next
+	}
+	return last, err
 }
 
 // runIdleCPU holds sc.Conns idle connections and measures the server's CPU over window.

@@ -15,7 +15,7 @@ import (
 
 // Table is one Markdown table: its file is Name + ".md".
 type Table struct {
-	Name   string // "idle", "idlecpu", "pingpong", "watchcost"
+	Name   string // "idle", "idlecpu", "pingpong", "watchcost", "http"
 	Title  string
 	Header []string
 	Right  []bool // right-align this column (numbers)
@@ -77,6 +77,9 @@ func Tables(results []Result) []Table {
 	watch := Table{Name: "watchcost", Title: "The cost of watching idle connections: ping-pong on one beside K idle",
 		Header: []string{"server", "idle connections", "messages/s", "p50 (µs)", "server CPU µs/message", "mismatches", "result"},
 		Right:  []bool{false, true, true, true, true, true, false}}
+	httpTable := Table{Name: "http", Title: "HTTP helloworld: GET / on keep-alive connections",
+		Header: []string{"server", "connections", "client", "requests/s", "p50 (µs)", "p99 (µs)", "server CPU µs/request", "socket errors", "non-2xx", "mismatches", "result"},
+		Right:  []bool{false, true, false, true, true, true, true, true, true, true, false}}
 
 	// Rows of one size sit together, servers in the plan's order, so they read as a comparison.
 	results = slices.Clone(results)
@@ -113,10 +116,18 @@ func Tables(results []Result) []Table {
 				cells = []string{fmt.Sprintf("%.0f", p.PerSecond), fmt.Sprintf("%.0f", p.P50Micros), fmt.Sprintf("%.1f", p.CPUMicrosPerMsg), strconv.FormatInt(p.Mismatches, 10)}
 			}
 			watch.Rows = append(watch.Rows, append(append([]string{r.Server, conns(sc.Idle, sc)}, cells...), outcome(r)))
+		case KindHTTP:
+			cells := []string{dash, dash, dash, dash, dash, dash, dash, dash}
+			if h := r.HTTP; h != nil {
+				client, _, _ := strings.Cut(h.Client, " ") // "wrk", without its version
+				cells = []string{client, fmt.Sprintf("%.0f", h.PerSecond), fmt.Sprintf("%.0f", h.P50Micros), fmt.Sprintf("%.0f", h.P99Micros), fmt.Sprintf("%.1f", h.CPUMicrosPerRequest),
+					strconv.FormatInt(h.SocketErrors, 10), strconv.FormatInt(h.Non2xx, 10), strconv.FormatInt(h.Mismatches, 10)}
+			}
+			httpTable.Rows = append(httpTable.Rows, append(append([]string{r.Server, conns(sc.Conns, sc)}, cells...), outcome(r)))
 		}
 	}
 	var out []Table
-	for _, t := range []Table{idle, idleCPU, pingPong, watch} {
+	for _, t := range []Table{idle, idleCPU, pingPong, watch, httpTable} {
 		if len(t.Rows) > 0 {
 			out = append(out, t)
 		}
@@ -144,6 +155,10 @@ func outcome(r Result) string {
 		s = "failed: " + r.Error
 	case r.PingPong != nil && r.PingPong.Mismatches > 0:
 		s = "MISMATCHES"
+	case r.HTTP != nil && r.HTTP.Mismatches+r.HTTP.Non2xx > 0:
+		s = "WRONG ANSWERS"
+	case r.HTTP != nil && r.HTTP.SocketErrors > 0:
+		s = "socket errors"
 	default:
 		s = "ok"
 	}
@@ -172,8 +187,30 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 	if err != nil {
 		return err
 	}
+	if err := writeNotes(w, rep); err != nil {
+		return err
+	}
 	for _, t := range Tables(rep.Summary) {
 		if _, err := fmt.Fprintf(w, "\n### %s\n\n%s", t.Title, t.Markdown()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeNotes says what ran the servers that are not the book's, and which rows were left out.
+func writeNotes(w io.Writer, rep *Report) error {
+	var notes []string
+	for _, r := range rep.Summary {
+		if note := r.Server + ": " + r.External; r.External != "" && !slices.Contains(notes, note) {
+			notes = append(notes, note)
+		}
+	}
+	for _, s := range rep.Skipped {
+		notes = append(notes, "not measured: "+s)
+	}
+	for _, n := range notes {
+		if _, err := fmt.Fprintf(w, "%s.\n", strings.TrimSuffix(n, ".")); err != nil {
 			return err
 		}
 	}

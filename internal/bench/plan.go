@@ -39,7 +39,8 @@ var loopPlan = []Scenario{Idle(100), Idle(1000), Idle(10000), IdleCPU(), PingPon
 
 // DefaultPlan is what `chapters bench` runs. A later chapter adds its servers as rows, and may
 // add scenarios to earlier rows. Keep ch00/net first: it is the baseline every table is read
-// against. Each row's server must be in the catalog; the tables keep the plan's order of servers.
+// against. Each row's server must be in the catalog, or be external (IsExternal: the real
+// Tornado); the tables keep the plan's order of servers.
 //
 // Chapter 2 gives the baseline and the threaded server the watch-cost scenarios too, so that
 // the table compares select's and poll's curve with servers whose cost per message does not
@@ -59,6 +60,11 @@ var DefaultPlan = Plan{
 	{"ch02/poll", slices.Concat(singleThreadPlan, []Scenario{WatchCost(10000)})},
 	{"ch03/epoll", loopPlan},
 	{"ch03/poll", []Scenario{PingPong(1), PingPong(100), WatchCost(0), WatchCost(1000), WatchCost(10000), IdleCPU()}},
+	{"ch04/echo", []Scenario{Idle(1000), Idle(10000), IdleCPU(), PingPong(1), PingPong(100), PingPong(1000)}},
+	{"tornado/echo", []Scenario{Idle(1000), Idle(10000), IdleCPU(), PingPong(1), PingPong(100), PingPong(1000)}},
+	{"ch00/http", []Scenario{HTTP(50)}},
+	{"ch04/http", []Scenario{HTTP(50)}},
+	{"tornado/http", []Scenario{HTTP(50)}},
 }
 
 // Only keeps the rows whose server is in ids, in the plan's order. An id the plan does not

@@ -25,6 +25,9 @@ func TestDefaultPlanChapterRows(t *testing.T) {
 		"ch03/poll": {PingPong(1), PingPong(100), WatchCost(0), WatchCost(1000), WatchCost(10000), IdleCPU()},
 	}
 	for _, row := range DefaultPlan {
+		if IsExternal(row.Server) {
+			continue
+		}
 		if _, err := catalog.Lookup(row.Server); err != nil {
 			t.Errorf("plan row %s: %v", row.Server, err)
 		}

@@ -42,13 +42,24 @@ type Proc struct {
 // Start runs `exe run id -addr 127.0.0.1:0` (with `-max-threads n` when maxThreads > 0), on the
 // server CPU of pin if pin is applied, and waits for its listening line.
 func Start(exe, id string, maxThreads int, pin *Pinning) (*Proc, error) {
-	args := []string{"run", id, "-addr", "127.0.0.1:0"}
+	argv := []string{exe, "run", id, "-addr", "127.0.0.1:0"}
 	if maxThreads > 0 {
-		args = append(args, "-max-threads", strconv.Itoa(maxThreads))
+		argv = append(argv, "-max-threads", strconv.Itoa(maxThreads))
+	}
+	return StartCommand(id, argv, pin)
+}
+
+// StartCommand runs argv as server id, on the server CPU of pin if pin is applied, and waits for
+// its listening line. Any program will do that behaves as `chapters run` does: it prints
+// `listening on HOST:PORT` as the first line of its standard output, and exits with status 0 on
+// SIGTERM. The real Tornado's servers are started this way (tornado.go).
+func StartCommand(id string, argv []string, pin *Pinning) (*Proc, error) {
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("starting %s: no command", id)
 	}
 	p := &Proc{
 		ID:      id,
-		cmd:     exec.Command(exe, args...),
+		cmd:     exec.Command(argv[0], argv[1:]...),
 		stderr:  &lastWords{},
 		exited:  make(chan struct{}),
 		stopped: make(chan struct{}),

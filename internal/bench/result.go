@@ -2,9 +2,10 @@
 
 package bench
 
-// Result is one scenario's outcome on one server in one round. Exactly one of Idle, IdleCPU and
-// PingPong is set when the scenario completed; a server that died leaves Died set instead (and
-// Idle, if the death came while connections were being opened, says how many were served).
+// Result is one scenario's outcome on one server in one round. Exactly one of Idle, IdleCPU,
+// PingPong and HTTP is set when the scenario completed; a server that died leaves Died set
+// instead (and Idle, if the death came while connections were being opened, says how many were
+// served).
 type Result struct {
 	Server   string   `json:"server"`
 	Scenario Scenario `json:"scenario"`
@@ -16,10 +17,14 @@ type Result struct {
 	Error string `json:"error,omitempty"`
 	// Stop notes a server that had to be killed or exited badly after SIGTERM.
 	Stop string `json:"stop,omitempty"`
+	// External says what ran a server that is not the book's: "Tornado 6.2 on Python 3.11.2
+	// (/usr/bin/python3)".
+	External string `json:"external,omitempty"`
 
 	Idle     *IdleResult     `json:"idle,omitempty"`
 	IdleCPU  *IdleCPUResult  `json:"idle_cpu,omitempty"`
 	PingPong *PingPongResult `json:"ping_pong,omitempty"`
+	HTTP     *HTTPResult     `json:"http,omitempty"`
 }
 
 // OK reports whether the scenario ran to the end on a living server.

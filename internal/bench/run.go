@@ -22,6 +22,9 @@ type Options struct {
 	Pin bool
 	// Progress receives a line per scenario. Nil means none.
 	Progress io.Writer
+	// HTTPClient is the client of the HTTP scenarios: HTTPClientWrk, HTTPClientBench, or
+	// HTTPClientAuto (""), which is wrk when installed.
+	HTTPClient string
 }
 
 // Report is everything a run produced.
@@ -33,6 +36,9 @@ type Report struct {
 	Plan    Plan     `json:"plan"`
 	Results []Result `json:"results"` // every scenario of every round, in the order run
 	Summary []Result `json:"summary"` // one per server and scenario: see Summarise
+	// Skipped are the plan's rows left out, each with why: the real Tornado's, where it is
+	// not installed.
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // Run runs every scenario of plan against its server, Rounds times. A server that dies or a
@@ -58,6 +64,9 @@ func Run(plan Plan, opt Options) (*Report, error) {
 	}
 	rep.Machine.Pinning = pin
 	fmt.Fprintf(progress, "bench: %d CPUs, %s\n", rep.Machine.CPUs, pin.Note)
+	plan, ext, skipped := prepareExternals(opt.Exe, plan, progress)
+	defer ext.Close()
+	rep.Plan, rep.Skipped = plan, skipped
 
 	total := 0
 	for _, row := range plan {
@@ -71,7 +80,7 @@ func Run(plan Plan, opt Options) (*Report, error) {
 				n++
 				fmt.Fprintf(progress, "[%d/%d] %s %s ... ", n, total, row.Server, sc.Name())
 				start := time.Now()
-				r := runOne(opt.Exe, row.Server, sc, pin, opt.Timing)
+				r := runOne(ext, row.Server, sc, pin, opt)
 				r.Round = round
 				fmt.Fprintf(progress, "%s (%.1f s)\n", brief(r), time.Since(start).Seconds())
 				rep.Results = append(rep.Results, r)
@@ -83,10 +92,11 @@ func Run(plan Plan, opt Options) (*Report, error) {
 }
 
 // runOne starts a fresh server, runs one scenario against it and stops it.
-func runOne(exe, id string, sc Scenario, pin *Pinning, t Timing) Result {
-	p, err := Start(exe, id, sc.MaxThreads, pin)
+func runOne(ext *externals, id string, sc Scenario, pin *Pinning, opt Options) Result {
+	t := opt.Timing
+	p, err := ext.start(id, sc.MaxThreads, pin)
 	if err != nil {
-		return Result{Server: id, Scenario: sc, Error: err.Error()}
+		return Result{Server: id, Scenario: sc, Error: err.Error(), External: ext.describe(id)}
 	}
 	var r Result
 	switch sc.Kind {
@@ -96,12 +106,15 @@ func runOne(exe, id string, sc Scenario, pin *Pinning, t Timing) Result {
 		r = runIdleCPU(p, sc, t.IdleCPU)
 	case KindPingPong, KindWatchCost:
 		r = runPingPong(p, sc, t)
+	case KindHTTP:
+		r = runHTTP(p, sc, t, opt.HTTPClient)
 	default:
 		r = Result{Server: id, Scenario: sc, Error: fmt.Sprintf("unknown scenario kind %q", sc.Kind)}
 	}
 	if err := p.Stop(); err != nil {
 		r.Stop = err.Error()
 	}
+	r.External = ext.describe(id)
 	return r
 }
 
@@ -118,6 +131,10 @@ func brief(r Result) string {
 		return fmt.Sprintf("%.3f CPU s per s", r.IdleCPU.CPUPerWallSecond)
 	case r.PingPong != nil:
 		return fmt.Sprintf("%.0f msg/s, p50 %.0f µs, p99 %.0f µs, %.1f CPU µs/msg, %d mismatches", r.PingPong.PerSecond, r.PingPong.P50Micros, r.PingPong.P99Micros, r.PingPong.CPUMicrosPerMsg, r.PingPong.Mismatches)
+	case r.HTTP != nil:
+		h := r.HTTP
+		return fmt.Sprintf("%.0f req/s by %s, p50 %.0f µs, p99 %.0f µs, %.1f CPU µs/req, %d socket errors, %d non-2xx, %d mismatches; server on CPUs %s, client on %s",
+			h.PerSecond, h.Client, h.P50Micros, h.P99Micros, h.CPUMicrosPerRequest, h.SocketErrors, h.Non2xx, h.Mismatches, h.ServerCPUs, h.ClientCPUs)
 	}
 	return "no result"
 }

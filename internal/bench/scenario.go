@@ -77,12 +77,12 @@ type Timing struct {
 	IdleCPU  time.Duration `json:"idle_cpu_ns"`  // the idle-CPU window
 }
 
-// QuickTiming is for `bench -quick`: the whole plan in under a minute.
+// QuickTiming is for `bench -quick`: one short round of the whole plan, a couple of minutes.
 func QuickTiming() Timing {
 	return Timing{WarmUp: 200 * time.Millisecond, PingPong: time.Second, IdleCPU: 2 * time.Second}
 }
 
 // FullTiming is for the committed results.
 func FullTiming() Timing {
-	return Timing{WarmUp: 500 * time.Millisecond, PingPong: 3 * time.Second, IdleCPU: 5 * time.Second}
+	return Timing{WarmUp: 500 * time.Millisecond, PingPong: 2 * time.Second, IdleCPU: 3 * time.Second}
 }

@@ -7,8 +7,9 @@ import "sort"
 // Summarise reduces the results of several rounds to one per server and scenario, in the order
 // they first appear. The row kept is the round whose main figure (RSS per connection, CPU per
 // second, CPU per message) is the median, so that every number in a row comes from the same
-// run. Two things are never averaged away: a death or error in any round is the row (the first
-// such round), and mismatches are the total over every round.
+// run (for HTTP, requests per second). Two things are never averaged away: a death or error in
+// any round is the row (the first such round), and mismatches (and HTTP's socket errors and
+// non-2xx answers) are the total over every round.
 func Summarise(results []Result) []Result {
 	type key struct{ server, scenario string }
 	var order []key
@@ -49,6 +50,16 @@ func medianRound(rounds []Result) Result {
 		}
 		median.PingPong = &pp
 	}
+	if median.HTTP != nil {
+		h := *median.HTTP
+		h.SocketErrors, h.Non2xx, h.Mismatches = 0, 0, 0
+		for _, r := range rounds {
+			h.SocketErrors += r.HTTP.SocketErrors
+			h.Non2xx += r.HTTP.Non2xx
+			h.Mismatches += r.HTTP.Mismatches
+		}
+		median.HTTP = &h
+	}
 	return median
 }
 
@@ -61,6 +72,8 @@ func mainFigure(r Result) float64 {
 		return r.IdleCPU.CPUPerWallSecond
 	case r.PingPong != nil:
 		return r.PingPong.CPUMicrosPerMsg
+	case r.HTTP != nil:
+		return r.HTTP.PerSecond
 	}
 	return 0
 }
