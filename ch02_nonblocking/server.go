@@ -4,10 +4,10 @@
 package nonblocking
 
 import (
+	"errors"
 	"fmt"
 	"log"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -30,10 +30,7 @@ type Server struct {
 	admit    func(fd int) error // may refuse a new connection's descriptor (select's wall); nil admits all
 	stop     atomic.Bool        // set by Stop; the loop checks it every pass
 
-	mu       sync.Mutex
-	stopping bool          // Stop was called, or Serve has ended: no more Serve, fds released or being released
-	serving  bool          // Serve was called
-	done     chan struct{} // closed when Serve has closed every descriptor
+	life Lifecycle
 }
 
 // newServer listens on hostport, non-blocking, with a waker when the loop will sleep.
@@ -47,7 +44,7 @@ func newServer(hostport, name string, sleeps bool) (*Server, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	s := &Server{name: name, listener: fd, addr: addr, done: make(chan struct{})}
+	s := &Server{name: name, listener: fd, addr: addr}
 	if sleeps {
 		if s.waker, err = newWaker(); err != nil {
 			unix.Close(fd)
@@ -67,26 +64,15 @@ func (s *Server) Addr() string { return s.addr }
 // The goroutine is locked to its OS thread for the whole loop: one thread does all the I/O of
 // every connection. Nothing else in the server blocks or starts goroutines.
 func (s *Server) Serve() error {
-	s.mu.Lock()
-	if s.stopping || s.serving {
-		s.mu.Unlock()
-		return blocking.ErrServerClosed
+	if err := s.life.Begin(); err != nil {
+		return err
 	}
-	s.serving = true
-	s.mu.Unlock()
-
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	l := newLoop(s)
 	err := s.run(l)
 	l.closeAll()
-
-	s.mu.Lock()
-	s.stopping = true
-	s.closeFDs()
-	s.mu.Unlock()
-	close(s.done)
-	return err
+	return errors.Join(err, s.life.End(s.closeFDs))
 }
 
 // Stop ends the loop and waits until Serve has closed every descriptor the server owned. It may
@@ -94,30 +80,20 @@ func (s *Server) Serve() error {
 //
 // The busy-poll loop sees the flag on its next pass; the select and poll loops may be asleep in
 // the kernel with no timeout, so Stop also writes a byte to their self-pipe, which they watch.
-// The mutex keeps the wake from racing with Serve closing that pipe.
+// Lifecycle holds its lock while waking, so the wake cannot race with Serve closing that pipe.
 func (s *Server) Stop() error {
-	s.mu.Lock()
-	var err error
-	if !s.stopping {
-		s.stopping = true
-		s.stop.Store(true)
-		if s.serving {
-			if s.waker != nil {
-				s.waker.wake()
-			}
-		} else {
-			err = s.closeFDs()
-		}
-	}
-	serving := s.serving
-	s.mu.Unlock()
-	if serving {
-		<-s.done
-	}
-	return err
+	return s.life.Stop(s.wake, s.closeFDs)
 }
 
-// closeFDs closes the listener and the waker. Called with s.mu held, once.
+// wake tells a running loop to stop.
+func (s *Server) wake() {
+	s.stop.Store(true)
+	if s.waker != nil {
+		s.waker.wake()
+	}
+}
+
+// closeFDs closes the listener and the waker. Lifecycle calls it once, under its lock.
 func (s *Server) closeFDs() error {
 	if s.waker != nil {
 		s.waker.close()

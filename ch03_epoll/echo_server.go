@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -35,10 +34,7 @@ type EchoServer struct {
 	starving int     // failed accepts since the listener last gave a connection, when out of fds
 	fatal    error   // an accept error the server cannot live with; it ends Serve
 
-	mu       sync.Mutex
-	stopping bool // Stop was called, or Serve ended
-	serving  bool // Serve was called
-	done     chan struct{}
+	life nonblocking.Lifecycle
 }
 
 // NewEchoServer listens on hostport (non-blocking, backlog 128) and makes the loop that Serve will
@@ -68,7 +64,6 @@ func NewEchoServer(hostport string, opts ...Option) (*EchoServer, error) {
 		addr:     addr,
 		conns:    make(map[int]*echoConn),
 		buf:      make([]byte, blocking.RecvBufferSize),
-		done:     make(chan struct{}),
 	}
 	s.accept = s.handleAccept
 	return s, nil
@@ -82,48 +77,23 @@ func (s *EchoServer) Addr() string { return s.addr }
 // the loop (the monitor failing, an accept error other than running out of descriptors). Called
 // after Stop, or twice, it returns blocking.ErrServerClosed.
 func (s *EchoServer) Serve() error {
-	s.mu.Lock()
-	if s.stopping || s.serving {
-		s.mu.Unlock()
-		return blocking.ErrServerClosed
+	if err := s.life.Begin(); err != nil {
+		return err
 	}
-	s.serving = true
-	s.mu.Unlock()
-	defer close(s.done)
-
 	err := s.loop.AddHandler(s.listener, s.accept, READ)
 	if err == nil {
 		// A Stop that came before Start makes Start return at once: nothing is lost in between.
 		err = s.loop.Start()
 	}
 	s.closeConns()
-
-	s.mu.Lock()
-	s.stopping = true
-	s.mu.Unlock()
-	return errors.Join(err, s.fatal, s.closeFDs())
+	return errors.Join(err, s.fatal, s.life.End(s.closeFDs))
 }
 
 // Stop ends the loop and waits until Serve has closed every descriptor. It may be called from
 // any goroutine, more than once, and before Serve (which then returns at once). The loop may be
 // asleep in the monitor with no timeout: IOLoop.Stop wakes it through the loop's waker.
 func (s *EchoServer) Stop() error {
-	s.mu.Lock()
-	var err error
-	if !s.stopping {
-		s.stopping = true
-		if s.serving {
-			s.loop.Stop()
-		} else {
-			err = s.closeFDs()
-		}
-	}
-	serving := s.serving
-	s.mu.Unlock()
-	if serving {
-		<-s.done
-	}
-	return err
+	return s.life.Stop(s.loop.Stop, s.closeFDs)
 }
 
 // closeConns closes every connection (what is still owed is dropped: the server is stopping) and

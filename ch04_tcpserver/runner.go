@@ -10,9 +10,8 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"sync"
 
-	blocking "tornadotcp/ch01_blocking"
+	nonblocking "tornadotcp/ch02_nonblocking"
 	ioloop "tornadotcp/ch03_epoll"
 )
 
@@ -33,10 +32,7 @@ type Runner struct {
 	srv  RunnableServer // the loop's goroutine only, once Serve has begun
 	addr string
 
-	mu       sync.Mutex
-	serving  bool // Serve was called
-	stopping bool // Stop was called, or Serve ended
-	done     chan struct{}
+	life nonblocking.Lifecycle
 }
 
 // NewRunner makes a loop, the server (newServer must put it on that loop, with WithIOLoop) and
@@ -66,7 +62,7 @@ func NewRunner(hostport string, newServer func(loop *ioloop.IOLoop) RunnableServ
 		loop.Close()
 		return nil, fmt.Errorf("tcpserver: listening on %q: %w", hostport, ErrNoAddress)
 	}
-	return &Runner{loop: loop, srv: srv, addr: addrs[0], done: make(chan struct{})}, nil
+	return &Runner{loop: loop, srv: srv, addr: addrs[0]}, nil
 }
 
 // Addr is the first listening address, with the real port.
@@ -76,50 +72,33 @@ func (r *Runner) Addr() string { return r.addr }
 // connections and the loop, and returns nil; or the error that ended the loop. Called after Stop,
 // or a second time, it returns blocking.ErrServerClosed.
 func (r *Runner) Serve() error {
-	r.mu.Lock()
-	if r.stopping || r.serving {
-		r.mu.Unlock()
-		return blocking.ErrServerClosed
+	if err := r.life.Begin(); err != nil {
+		return err
 	}
-	r.serving = true
-	r.mu.Unlock()
-	defer close(r.done)
-
 	err := r.loop.Start() // a Stop queued before Start runs in its first pass
 	// The loop is not running any more, so this goroutine may touch what was its: whatever
 	// ended the loop, nothing is left open.
 	r.shutdown()
-	r.mu.Lock()
-	r.stopping = true
-	r.mu.Unlock()
-	return errors.Join(err, r.loop.Close())
+	return errors.Join(err, r.life.End(r.loop.Close))
 }
 
 // Stop stops the server and waits until Serve has closed every descriptor. The server's methods
 // belong to the loop's goroutine, so Stop asks the loop to run them (AddCallback) and to leave
 // after that pass. Before Serve, it closes everything itself and Serve will not run.
 func (r *Runner) Stop() error {
-	r.mu.Lock()
-	var err error
-	if !r.stopping {
-		r.stopping = true
-		if r.serving {
-			// If the loop is already closed, Serve has ended and done is closed.
-			_ = r.loop.AddCallback(func() {
-				r.shutdown()
-				r.loop.Stop()
-			})
-		} else {
-			r.shutdown()
-			err = r.loop.Close()
-		}
-	}
-	serving := r.serving
-	r.mu.Unlock()
-	if serving {
-		<-r.done
-	}
-	return err
+	return r.life.Stop(r.wake, func() error {
+		r.shutdown()
+		return r.loop.Close()
+	})
+}
+
+// wake asks the running loop to shut the server down and leave. If the loop has closed already,
+// Serve has ended and AddCallback's error says nothing new.
+func (r *Runner) wake() {
+	_ = r.loop.AddCallback(func() {
+		r.shutdown()
+		r.loop.Stop()
+	})
 }
 
 // shutdown stops listening and closes the connections; both steps may be repeated.

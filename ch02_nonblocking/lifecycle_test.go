@@ -1,0 +1,59 @@
+// Tests of Lifecycle: Serve once, Stop many times from anywhere, release exactly once.
+
+package nonblocking
+
+import (
+	"errors"
+	"sync"
+	"testing"
+
+	blocking "tornadotcp/ch01_blocking"
+)
+
+func TestLifecycleStopBeforeServeReleasesOnce(t *testing.T) {
+	var lc Lifecycle
+	releases := 0
+	release := func() error { releases++; return nil }
+	wake := func() { t.Error("woke a server that was not serving") }
+	for range 3 {
+		if err := lc.Stop(wake, release); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+	}
+	if releases != 1 {
+		t.Errorf("released %d times, want 1", releases)
+	}
+	if err := lc.Begin(); !errors.Is(err, blocking.ErrServerClosed) {
+		t.Errorf("Begin after Stop = %v, want ErrServerClosed", err)
+	}
+}
+
+func TestLifecycleStopWaitsForServe(t *testing.T) {
+	var lc Lifecycle
+	if err := lc.Begin(); err != nil {
+		t.Fatalf("Begin: %v", err)
+	}
+	if err := lc.Begin(); !errors.Is(err, blocking.ErrServerClosed) {
+		t.Errorf("second Begin = %v, want ErrServerClosed", err)
+	}
+	woken := make(chan struct{})
+	var released bool
+	var stops sync.WaitGroup
+	for range 3 {
+		stops.Go(func() {
+			lc.Stop(func() { close(woken) }, func() error {
+				t.Error("Stop released while Serve was running")
+				return nil
+			})
+			if !released {
+				t.Error("Stop returned before Serve ended")
+			}
+		})
+	}
+	<-woken // exactly one Stop woke the loop; a second close would panic
+	releaseErr := errors.New("close listener: EBADF")
+	if err := lc.End(func() error { released = true; return releaseErr }); err != releaseErr {
+		t.Errorf("End = %v, want the release's error", err)
+	}
+	stops.Wait()
+}
