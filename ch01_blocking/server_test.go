@@ -103,37 +103,12 @@ func (r *running) waitServe(t *testing.T) error {
 	}
 }
 
-func dial(t *testing.T, addr string) *echoclient.Conn {
-	t.Helper()
-	c, err := echoclient.Dial(addr, ioTimeout)
-	if err != nil {
-		t.Fatalf("dial %s: %v", addr, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.SetDeadline(time.Now().Add(ioTimeout)); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// echo sends line and checks that it comes back.
-func echo(t *testing.T, c *echoclient.Conn, line string) {
-	t.Helper()
-	if err := c.Send([]byte(line)); err != nil {
-		t.Fatalf("send %q: %v", line, err)
-	}
-	got, err := c.ReadLine()
-	if err != nil || string(got) != line {
-		t.Fatalf("echo of %q: got %q, %v", line, got, err)
-	}
-}
-
 func TestServerEchoes(t *testing.T) {
 	forEachServer(t, func(t *testing.T, newServer func(string) (*blocking.Server, error)) {
 		srv := serve(t, newServer)
-		c := dial(t, srv.Addr())
-		echo(t, c, "hello\n")
-		echo(t, c, "\n")
+		c := testutil.Dial(t, srv.Addr())
+		testutil.Echo(t, c, "hello\n")
+		testutil.Echo(t, c, "\n")
 		// A line in pieces comes back whole, after its '\n'.
 		for _, piece := range []string{"wor", "ld", "\n"} {
 			if err := c.Send([]byte(piece)); err != nil {
@@ -180,7 +155,7 @@ func TestServerStopBeforeServe(t *testing.T) {
 func TestServerStopTwice(t *testing.T) {
 	forEachServer(t, func(t *testing.T, newServer func(string) (*blocking.Server, error)) {
 		srv := serve(t, newServer)
-		echo(t, dial(t, srv.Addr()), "warm up\n") // Serve is running
+		testutil.Echo(t, testutil.Dial(t, srv.Addr()), "warm up\n") // Serve is running
 		for i := range 2 {
 			if err := srv.Stop(); err != nil {
 				t.Fatalf("Stop #%d: %v", i+1, err)
@@ -195,8 +170,8 @@ func TestServerStopTwice(t *testing.T) {
 func TestServerStopWithIdleClient(t *testing.T) {
 	forEachServer(t, func(t *testing.T, newServer func(string) (*blocking.Server, error)) {
 		srv := serve(t, newServer)
-		c := dial(t, srv.Addr())
-		echo(t, c, "then silence\n") // its handler is now blocked in recv
+		c := testutil.Dial(t, srv.Addr())
+		testutil.Echo(t, c, "then silence\n") // its handler is now blocked in recv
 		if err := srv.Stop(); err != nil {
 			t.Fatalf("Stop: %v", err)
 		}
@@ -213,7 +188,7 @@ func TestServerStopWithIdleClient(t *testing.T) {
 func TestServeAfterStop(t *testing.T) {
 	forEachServer(t, func(t *testing.T, newServer func(string) (*blocking.Server, error)) {
 		srv := serve(t, newServer)
-		echo(t, dial(t, srv.Addr()), "x\n")
+		testutil.Echo(t, testutil.Dial(t, srv.Addr()), "x\n")
 		if err := srv.Stop(); err != nil {
 			t.Fatal(err)
 		}
@@ -230,8 +205,8 @@ func TestServerSurvivesReset(t *testing.T) {
 	forEachServer(t, func(t *testing.T, newServer func(string) (*blocking.Server, error)) {
 		srv := serve(t, newServer)
 		for i := range 3 {
-			c := dial(t, srv.Addr())
-			echo(t, c, fmt.Sprintf("before reset %d\n", i))
+			c := testutil.Dial(t, srv.Addr())
+			testutil.Echo(t, c, fmt.Sprintf("before reset %d\n", i))
 			// Unread data and a half line make the reset abrupt mid-stream.
 			if err := c.Send([]byte("more\nhalf a li")); err != nil {
 				t.Fatal(err)
@@ -240,7 +215,7 @@ func TestServerSurvivesReset(t *testing.T) {
 				t.Fatalf("reset: %v", err)
 			}
 		}
-		echo(t, dial(t, srv.Addr()), "still here\n")
+		testutil.Echo(t, testutil.Dial(t, srv.Addr()), "still here\n")
 		if logged := srv.log.String(); logged != "" {
 			t.Errorf("a client's reset was logged as an error: %q", logged)
 		}
@@ -250,7 +225,7 @@ func TestServerSurvivesReset(t *testing.T) {
 func TestServerLineTooLong(t *testing.T) {
 	forEachServer(t, func(t *testing.T, newServer func(string) (*blocking.Server, error)) {
 		srv := serve(t, newServer)
-		c := dial(t, srv.Addr())
+		c := testutil.Dial(t, srv.Addr())
 		if err := c.Send([]byte("short\n" + strings.Repeat("L", blocking.MaxLineLength+1))); err != nil {
 			t.Fatal(err)
 		}
@@ -259,7 +234,7 @@ func TestServerLineTooLong(t *testing.T) {
 		if string(got) != "short\n" {
 			t.Errorf("before the close: got %q, want %q", got, "short\n")
 		}
-		echo(t, dial(t, srv.Addr()), "next client\n")
+		testutil.Echo(t, testutil.Dial(t, srv.Addr()), "next client\n")
 		if logged := srv.log.String(); !strings.Contains(logged, blocking.ErrLineTooLong.Error()) {
 			t.Errorf("log = %q, want the too-long line reported", logged)
 		}
@@ -271,10 +246,10 @@ func TestServerLineTooLong(t *testing.T) {
 func TestIterativeSerialises(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := serve(t, blocking.NewIterative)
-	first := dial(t, srv.Addr())
-	echo(t, first, "first\n")
+	first := testutil.Dial(t, srv.Addr())
+	testutil.Echo(t, first, "first\n")
 
-	second := dial(t, srv.Addr())
+	second := testutil.Dial(t, srv.Addr())
 	if err := second.Send([]byte("second\n")); err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +258,7 @@ func TestIterativeSerialises(t *testing.T) {
 	if got, err := second.ReadLine(); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("second client answered while the first was connected: %q, %v", got, err)
 	}
-	echo(t, first, "first again\n") // the first is served all along
+	testutil.Echo(t, first, "first again\n") // the first is served all along
 
 	first.Close()
 	second.SetDeadline(time.Now().Add(ioTimeout))
@@ -300,7 +275,7 @@ func TestThreadedServesConcurrentClients(t *testing.T) {
 	srv := serve(t, blocking.NewThreaded)
 	conns := make([]*echoclient.Conn, clients)
 	for i := range conns {
-		conns[i] = dial(t, srv.Addr())
+		conns[i] = testutil.Dial(t, srv.Addr())
 	}
 	errs := make(chan error, clients)
 	var wg sync.WaitGroup

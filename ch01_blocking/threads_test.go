@@ -46,8 +46,8 @@ func TestThreadedHoldsOneOSThreadPerClient(t *testing.T) {
 	}
 	conns := make([]*echoclient.Conn, clients)
 	for i := range conns {
-		conns[i] = dial(t, srv.Addr())
-		echo(t, conns[i], fmt.Sprintf("client %d\n", i)) // then its goroutine waits in recv
+		conns[i] = testutil.Dial(t, srv.Addr())
+		testutil.Echo(t, conns[i], fmt.Sprintf("client %d\n", i)) // then its goroutine waits in recv
 	}
 	// Each handler goes back to recv just after its echo; wait, within a bound, until the
 	// threads are counted.

@@ -36,8 +36,8 @@ func connectIdle(t *testing.T, addr string, n int) []*echoclient.Conn {
 	t.Helper()
 	conns := make([]*echoclient.Conn, n)
 	for i := range conns {
-		conns[i] = dial(t, addr)
-		echo(t, conns[i], fmt.Sprintf("idle client %d\n", i))
+		conns[i] = testutil.Dial(t, addr)
+		testutil.Echo(t, conns[i], fmt.Sprintf("idle client %d\n", i))
 	}
 	return conns
 }
@@ -79,7 +79,7 @@ func TestOneThreadServesAll(t *testing.T) {
 		before, _ := blocking.OSThreads(0)
 		conns := connectIdle(t, s.Addr(), 200)
 		for i, c := range conns {
-			echo(t, c, fmt.Sprintf("again %d\n", i))
+			testutil.Echo(t, c, fmt.Sprintf("again %d\n", i))
 		}
 		after, _ := blocking.OSThreads(0)
 		t.Logf("%s: %d OS threads with 1 connection, %d with 201", s.name, before, after)

@@ -32,8 +32,8 @@ func TestServersSurviveEMFILE(t *testing.T) {
 	forEachServer(t, func(t *testing.T, newServer func(string) (*Server, error)) {
 		testutil.CheckLeaks(t)
 		s, logs := serve(t, newServer)
-		first := dial(t, s.Addr())
-		echo(t, first, "before\n")
+		first := testutil.Dial(t, s.Addr())
+		testutil.Echo(t, first, "before\n")
 
 		// Lower the soft limit a little above what is open, fill the table but one slot,
 		// and let the next client's socket take that slot: the server then has none.
@@ -64,9 +64,9 @@ func TestServersSurviveEMFILE(t *testing.T) {
 		}
 		unix.Close(fillers[len(fillers)-1])
 		fillers = fillers[:len(fillers)-1]
-		waiting := dial(t, s.Addr())
+		waiting := testutil.Dial(t, s.Addr())
 
-		waitFor(t, "the server to log EMFILE", func() bool {
+		testutil.WaitFor(t, "the server to log EMFILE", func() bool {
 			return strings.Contains(logs.String(), "too many open files")
 		})
 		if s.name != "busypoll" {
@@ -74,10 +74,10 @@ func TestServersSurviveEMFILE(t *testing.T) {
 				t.Errorf("%.2f CPU s/s while out of descriptors: the loop spins on accept", rate)
 			}
 		}
-		echo(t, first, "still serving\n")
+		testutil.Echo(t, first, "still serving\n")
 
 		release()
-		echo(t, waiting, fmt.Sprintf("accepted once %s had descriptors again\n", s.name))
+		testutil.Echo(t, waiting, fmt.Sprintf("accepted once %s had descriptors again\n", s.name))
 		if n := strings.Count(logs.String(), "\n"); n > 3 {
 			t.Errorf("%d log lines: %s", n, logs)
 		}

@@ -78,84 +78,24 @@ func serve(t *testing.T, newServer func(string) (*Server, error)) (*Server, *log
 	return s, logs
 }
 
-// dial connects a client that gives up on any read or write after ten seconds.
-func dial(t *testing.T, addr string) *echoclient.Conn {
-	t.Helper()
-	c, err := echoclient.Dial(addr, 5*time.Second)
-	if err != nil {
-		t.Fatalf("dial %s: %v", addr, err)
-	}
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// echo sends line and checks that it comes back.
-func echo(t *testing.T, c *echoclient.Conn, line string) {
-	t.Helper()
-	if err := c.Send([]byte(line)); err != nil {
-		t.Fatalf("send: %v", err)
-	}
-	got, err := c.ReadLine()
-	if err != nil || string(got) != line {
-		t.Fatalf("echo of %q: got %q, %v", line, got, err)
-	}
-}
-
-// lines is n numbered lines, each width bytes with its '\n'.
-func lines(n, width int) []byte {
-	var b bytes.Buffer
-	for i := range n {
-		prefix := fmt.Sprintf("line %d ", i)
-		b.WriteString(prefix + strings.Repeat(".", width-len(prefix)-1) + "\n")
-	}
-	return b.Bytes()
-}
-
-// sendAndReadAll sends data from another goroutine (the server echoes while we send, and both
-// sides' buffers are finite), half-closes, and returns everything read until the server closes.
-func sendAndReadAll(t *testing.T, c *echoclient.Conn, data []byte) []byte {
-	t.Helper()
-	sent := make(chan error, 1)
-	go func() {
-		for rest := data; len(rest) > 0; {
-			n := min(len(rest), 7919)
-			if err := c.Send(rest[:n]); err != nil {
-				sent <- err
-				return
-			}
-			rest = rest[n:]
-		}
-		sent <- c.CloseWrite()
-	}()
-	got, err := c.ReadToEOF()
-	if err != nil {
-		t.Fatalf("reading echoes: %v after %d bytes", err, len(got))
-	}
-	if err := <-sent; err != nil {
-		t.Fatalf("sending: %v", err)
-	}
-	return got
-}
-
 // Several clients at once, lines split across sends, lines sent together, each echoed whole and
 // in order to its own client.
 func TestServersEcho(t *testing.T) {
 	forEachServer(t, func(t *testing.T, newServer func(string) (*Server, error)) {
 		testutil.CheckLeaks(t)
 		s, logs := serve(t, newServer)
-		a, b, c := dial(t, s.Addr()), dial(t, s.Addr()), dial(t, s.Addr())
-		echo(t, a, "hello from a\n")
-		echo(t, b, "hello from b\n")
+		a, b, c := testutil.Dial(t, s.Addr()), testutil.Dial(t, s.Addr()), testutil.Dial(t, s.Addr())
+		testutil.Echo(t, a, "hello from a\n")
+		testutil.Echo(t, b, "hello from b\n")
 		a.Send([]byte("split "))
-		echo(t, c, "c goes meanwhile\n")
+		testutil.Echo(t, c, "c goes meanwhile\n")
 		a.Send([]byte("line\nsecond\n"))
 		for _, want := range []string{"split line\n", "second\n"} {
 			if got, err := a.ReadLine(); err != nil || string(got) != want {
 				t.Fatalf("got %q, %v; want %q", got, err, want)
 			}
 		}
-		echo(t, b, strings.Repeat("b", blocking.MaxLineLength)+"\n") // the longest line allowed
+		testutil.Echo(t, b, strings.Repeat("b", blocking.MaxLineLength)+"\n") // the longest line allowed
 		if logs.String() != "" {
 			t.Errorf("unexpected log: %s", logs)
 		}
@@ -169,12 +109,12 @@ func TestServersHalfClose(t *testing.T) {
 	forEachServer(t, func(t *testing.T, newServer func(string) (*Server, error)) {
 		testutil.CheckLeaks(t)
 		s, _ := serve(t, newServer)
-		c := dial(t, s.Addr())
-		if got := sendAndReadAll(t, c, []byte("a\nb\nunfinished")); string(got) != "a\nb\n" {
+		c := testutil.Dial(t, s.Addr())
+		if got := testutil.SendAndReadAll(t, c, []byte("a\nb\nunfinished")); string(got) != "a\nb\n" {
 			t.Fatalf("got %q, want %q", got, "a\nb\n")
 		}
-		big := lines(3<<20/100, 100)
-		if got := sendAndReadAll(t, dial(t, s.Addr()), big); !bytes.Equal(got, big) {
+		big := testutil.Lines(3<<20/100, 100)
+		if got := testutil.SendAndReadAll(t, testutil.Dial(t, s.Addr()), big); !bytes.Equal(got, big) {
 			t.Fatalf("got %d bytes back, want %d (equal prefix %d)", len(got), len(big), commonPrefix(got, big))
 		}
 	})
@@ -186,10 +126,10 @@ func TestServersLongLineClosesOnlyThatConnection(t *testing.T) {
 	forEachServer(t, func(t *testing.T, newServer func(string) (*Server, error)) {
 		testutil.CheckLeaks(t)
 		s, logs := serve(t, newServer)
-		other := dial(t, s.Addr())
-		echo(t, other, "before\n")
+		other := testutil.Dial(t, s.Addr())
+		testutil.Echo(t, other, "before\n")
 
-		c := dial(t, s.Addr())
+		c := testutil.Dial(t, s.Addr())
 		c.Send(append([]byte("ok\n"), bytes.Repeat([]byte("x"), blocking.MaxLineLength+4096)...))
 		if got, err := c.ReadLine(); err != nil || string(got) != "ok\n" {
 			t.Fatalf("got %q, %v; want the line before the long one", got, err)
@@ -198,7 +138,7 @@ func TestServersLongLineClosesOnlyThatConnection(t *testing.T) {
 		if len(rest) != 0 || (err != nil && !errors.Is(err, syscall.ECONNRESET)) {
 			t.Fatalf("after the long line: %q, %v; want the connection closed", rest, err)
 		}
-		echo(t, other, "after\n")
+		testutil.Echo(t, other, "after\n")
 		if !strings.Contains(logs.String(), blocking.ErrLineTooLong.Error()) {
 			t.Errorf("log does not say why: %q", logs)
 		}
@@ -211,8 +151,8 @@ func TestServersResetConnectionDropped(t *testing.T) {
 	forEachServer(t, func(t *testing.T, newServer func(string) (*Server, error)) {
 		testutil.CheckLeaks(t)
 		s, logs := serve(t, newServer)
-		other := dial(t, s.Addr())
-		echo(t, other, "before\n")
+		other := testutil.Dial(t, s.Addr())
+		testutil.Echo(t, other, "before\n")
 		before := len(testutil.OpenFDs(t))
 
 		c, err := echoclient.Dial(s.Addr(), 5*time.Second)
@@ -220,31 +160,19 @@ func TestServersResetConnectionDropped(t *testing.T) {
 			t.Fatalf("dial: %v", err)
 		}
 		c.SetDeadline(time.Now().Add(10 * time.Second))
-		echo(t, c, "soon gone\n")
-		c.Send(lines(1000, 100)) // echoes the client will never read
+		testutil.Echo(t, c, "soon gone\n")
+		c.Send(testutil.Lines(1000, 100)) // echoes the client will never read
 		if err := c.Reset(); err != nil {
 			t.Fatalf("reset: %v", err)
 		}
-		waitFor(t, "the server to close the reset connection", func() bool {
+		testutil.WaitFor(t, "the server to close the reset connection", func() bool {
 			return len(testutil.OpenFDs(t)) == before
 		})
-		echo(t, other, "after\n")
+		testutil.Echo(t, other, "after\n")
 		if logs.String() != "" {
 			t.Errorf("a reset by the client was logged: %s", logs)
 		}
 	})
-}
-
-// waitFor polls cond for up to ten seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // Stop before Serve releases the listener, Serve then refuses to start, and a second Stop is
@@ -286,9 +214,9 @@ func TestServersStopWithClients(t *testing.T) {
 		}
 		served := make(chan error, 1)
 		go func() { served <- s.Serve() }()
-		clients := []*echoclient.Conn{dial(t, s.Addr()), dial(t, s.Addr()), dial(t, s.Addr())}
+		clients := []*echoclient.Conn{testutil.Dial(t, s.Addr()), testutil.Dial(t, s.Addr()), testutil.Dial(t, s.Addr())}
 		for i, c := range clients {
-			echo(t, c, fmt.Sprintf("client %d\n", i))
+			testutil.Echo(t, c, fmt.Sprintf("client %d\n", i))
 		}
 
 		var wg sync.WaitGroup

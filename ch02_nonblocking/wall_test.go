@@ -77,7 +77,7 @@ func TestSelectFDSetSizeWall(t *testing.T) {
 
 	conns := make([]*echoclient.Conn, clients)
 	for i := range conns {
-		conns[i] = dial(t, s.Addr())
+		conns[i] = testutil.Dial(t, s.Addr())
 	}
 	served, firstRefused := 0, -1
 	for i, c := range conns {
@@ -169,6 +169,6 @@ func TestSelectAboveTheWallPollServes(t *testing.T) {
 		t.Fatalf("listener fd %d: the test did not fill the descriptors below %d", p.listener, FDSetSize)
 	}
 	for i := range 3 {
-		echo(t, dial(t, p.Addr()), fmt.Sprintf("poll client %d above the wall\n", i))
+		testutil.Echo(t, testutil.Dial(t, p.Addr()), fmt.Sprintf("poll client %d above the wall\n", i))
 	}
 }

@@ -56,8 +56,8 @@ func cpuRate(t *testing.T, window time.Duration) float64 {
 func TestEchoServerSurvivesEMFILE(t *testing.T) {
 	forEachMonitor(t, func(t *testing.T, m monitor) {
 		s, logs := serveNew(t, m)
-		first := dial(t, s.Addr())
-		echo(t, first, "before\n")
+		first := testutil.Dial(t, s.Addr())
+		testutil.Echo(t, first, "before\n")
 
 		// Lower the soft limit a little above what is open, fill the table but one slot, and
 		// let the next client's socket take that slot: the server then has none.
@@ -88,18 +88,18 @@ func TestEchoServerSurvivesEMFILE(t *testing.T) {
 		}
 		unix.Close(fillers[len(fillers)-1])
 		fillers = fillers[:len(fillers)-1]
-		waiting := dial(t, s.Addr())
+		waiting := testutil.Dial(t, s.Addr())
 
-		waitFor(t, "the server to log EMFILE", func() bool {
+		testutil.WaitFor(t, "the server to log EMFILE", func() bool {
 			return strings.Contains(logs.String(), "too many open files")
 		})
 		if rate := cpuRate(t, 300*time.Millisecond); rate > 0.3 {
 			t.Errorf("%.2f CPU s/s while out of descriptors: the loop spins on accept", rate)
 		}
-		echo(t, first, "still serving\n")
+		testutil.Echo(t, first, "still serving\n")
 
 		release()
-		echo(t, waiting, "accepted once descriptors were free again\n")
+		testutil.Echo(t, waiting, "accepted once descriptors were free again\n")
 		log := logs.String()
 		if n := strings.Count(log, "\n"); n != 2 || !strings.Contains(log, "accepting again") {
 			t.Errorf("want two log lines, the shortage and its end; got %d:\n%s", n, log)

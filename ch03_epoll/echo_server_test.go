@@ -111,95 +111,23 @@ func serveNew(t *testing.T, m monitor) (*ioloop.EchoServer, *logBuffer) {
 	return s, logs
 }
 
-// dial connects a client that gives up on any read or write after ten seconds.
-func dial(t *testing.T, addr string) *echoclient.Conn {
-	t.Helper()
-	c, err := echoclient.Dial(addr, 5*time.Second)
-	if err != nil {
-		t.Fatalf("dial %s: %v", addr, err)
-	}
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// echo sends line and checks that it comes back.
-func echo(t *testing.T, c *echoclient.Conn, line string) {
-	t.Helper()
-	if err := c.Send([]byte(line)); err != nil {
-		t.Fatalf("send: %v", err)
-	}
-	got, err := c.ReadLine()
-	if err != nil || string(got) != line {
-		t.Fatalf("echo of %q: got %q, %v", line, got, err)
-	}
-}
-
-// lines is n numbered lines, each width bytes with its '\n'.
-func lines(n, width int) []byte {
-	var b bytes.Buffer
-	for i := range n {
-		prefix := fmt.Sprintf("line %d ", i)
-		b.WriteString(prefix + strings.Repeat(".", width-len(prefix)-1) + "\n")
-	}
-	return b.Bytes()
-}
-
-// sendAndReadAll sends data from another goroutine (the server echoes while we send, and both
-// sides' buffers are finite), half-closes, and returns everything read until the server closes.
-func sendAndReadAll(t *testing.T, c *echoclient.Conn, data []byte) []byte {
-	t.Helper()
-	sent := make(chan error, 1)
-	go func() {
-		for rest := data; len(rest) > 0; {
-			n := min(len(rest), 7919)
-			if err := c.Send(rest[:n]); err != nil {
-				sent <- err
-				return
-			}
-			rest = rest[n:]
-		}
-		sent <- c.CloseWrite()
-	}()
-	got, err := c.ReadToEOF()
-	if err != nil {
-		t.Fatalf("reading echoes: %v after %d bytes", err, len(got))
-	}
-	if err := <-sent; err != nil {
-		t.Fatalf("sending: %v", err)
-	}
-	return got
-}
-
-// waitFor polls cond for up to ten seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // Several clients at once, lines split across sends, lines sent together, each echoed whole and
 // in order to its own client; the longest line allowed passes.
 func TestEchoServerEcho(t *testing.T) {
 	forEachMonitor(t, func(t *testing.T, m monitor) {
 		s, logs := serveNew(t, m)
-		a, b, c := dial(t, s.Addr()), dial(t, s.Addr()), dial(t, s.Addr())
-		echo(t, a, "hello from a\n")
-		echo(t, b, "hello from b\n")
+		a, b, c := testutil.Dial(t, s.Addr()), testutil.Dial(t, s.Addr()), testutil.Dial(t, s.Addr())
+		testutil.Echo(t, a, "hello from a\n")
+		testutil.Echo(t, b, "hello from b\n")
 		a.Send([]byte("split "))
-		echo(t, c, "c goes meanwhile\n")
+		testutil.Echo(t, c, "c goes meanwhile\n")
 		a.Send([]byte("line\nsecond\n"))
 		for _, want := range []string{"split line\n", "second\n"} {
 			if got, err := a.ReadLine(); err != nil || string(got) != want {
 				t.Fatalf("got %q, %v; want %q", got, err, want)
 			}
 		}
-		echo(t, b, strings.Repeat("b", blocking.MaxLineLength)+"\n")
+		testutil.Echo(t, b, strings.Repeat("b", blocking.MaxLineLength)+"\n")
 		if logs.String() != "" {
 			t.Errorf("unexpected log: %s", logs)
 		}
@@ -213,11 +141,11 @@ func TestEchoServerEcho(t *testing.T) {
 func TestEchoServerHalfCloseWithPendingOutput(t *testing.T) {
 	forEachMonitor(t, func(t *testing.T, m monitor) {
 		s, _ := serveNew(t, m)
-		if got := sendAndReadAll(t, dial(t, s.Addr()), []byte("a\nb\nunfinished")); string(got) != "a\nb\n" {
+		if got := testutil.SendAndReadAll(t, testutil.Dial(t, s.Addr()), []byte("a\nb\nunfinished")); string(got) != "a\nb\n" {
 			t.Fatalf("got %q, want %q", got, "a\nb\n")
 		}
-		big := lines(3<<20/100, 100)
-		if got := sendAndReadAll(t, dial(t, s.Addr()), big); !bytes.Equal(got, big) {
+		big := testutil.Lines(3<<20/100, 100)
+		if got := testutil.SendAndReadAll(t, testutil.Dial(t, s.Addr()), big); !bytes.Equal(got, big) {
 			t.Fatalf("got %d bytes back, want %d", len(got), len(big))
 		}
 	})
@@ -228,10 +156,10 @@ func TestEchoServerHalfCloseWithPendingOutput(t *testing.T) {
 func TestEchoServerLongLineClosesOnlyThatConnection(t *testing.T) {
 	forEachMonitor(t, func(t *testing.T, m monitor) {
 		s, logs := serveNew(t, m)
-		other := dial(t, s.Addr())
-		echo(t, other, "before\n")
+		other := testutil.Dial(t, s.Addr())
+		testutil.Echo(t, other, "before\n")
 
-		c := dial(t, s.Addr())
+		c := testutil.Dial(t, s.Addr())
 		c.Send(append([]byte("ok\n"), bytes.Repeat([]byte("x"), blocking.MaxLineLength+4096)...))
 		if got, err := c.ReadLine(); err != nil || string(got) != "ok\n" {
 			t.Fatalf("got %q, %v; want the line before the long one", got, err)
@@ -240,7 +168,7 @@ func TestEchoServerLongLineClosesOnlyThatConnection(t *testing.T) {
 		if len(rest) != 0 || (err != nil && !errors.Is(err, syscall.ECONNRESET)) {
 			t.Fatalf("after the long line: %q, %v; want the connection closed", rest, err)
 		}
-		echo(t, other, "after\n")
+		testutil.Echo(t, other, "after\n")
 		if !strings.Contains(logs.String(), blocking.ErrLineTooLong.Error()) {
 			t.Errorf("log does not say why: %q", logs)
 		}
@@ -252,8 +180,8 @@ func TestEchoServerLongLineClosesOnlyThatConnection(t *testing.T) {
 func TestEchoServerResetDropped(t *testing.T) {
 	forEachMonitor(t, func(t *testing.T, m monitor) {
 		s, logs := serveNew(t, m)
-		other := dial(t, s.Addr())
-		echo(t, other, "before\n")
+		other := testutil.Dial(t, s.Addr())
+		testutil.Echo(t, other, "before\n")
 		before := len(testutil.OpenFDs(t))
 
 		c, err := echoclient.Dial(s.Addr(), 5*time.Second)
@@ -261,15 +189,15 @@ func TestEchoServerResetDropped(t *testing.T) {
 			t.Fatalf("dial: %v", err)
 		}
 		c.SetDeadline(time.Now().Add(10 * time.Second))
-		echo(t, c, "soon gone\n")
-		c.Send(lines(1000, 100)) // echoes the client will never read
+		testutil.Echo(t, c, "soon gone\n")
+		c.Send(testutil.Lines(1000, 100)) // echoes the client will never read
 		if err := c.Reset(); err != nil {
 			t.Fatalf("reset: %v", err)
 		}
-		waitFor(t, "the server to close the reset connection", func() bool {
+		testutil.WaitFor(t, "the server to close the reset connection", func() bool {
 			return len(testutil.OpenFDs(t)) == before
 		})
-		echo(t, other, "after\n")
+		testutil.Echo(t, other, "after\n")
 		if logs.String() != "" {
 			t.Errorf("a reset by the client was logged: %s", logs)
 		}
@@ -306,9 +234,9 @@ func TestEchoServerStopWithClients(t *testing.T) {
 		s, _ := newServer(t, m, nil)
 		served := make(chan error, 1)
 		go func() { served <- s.Serve() }()
-		clients := []*echoclient.Conn{dial(t, s.Addr()), dial(t, s.Addr()), dial(t, s.Addr())}
+		clients := []*echoclient.Conn{testutil.Dial(t, s.Addr()), testutil.Dial(t, s.Addr()), testutil.Dial(t, s.Addr())}
 		for i, c := range clients {
-			echo(t, c, fmt.Sprintf("client %d\n", i))
+			testutil.Echo(t, c, fmt.Sprintf("client %d\n", i))
 		}
 
 		var wg sync.WaitGroup
@@ -371,9 +299,9 @@ func TestEchoServerUpdatesInterestOnlyOnChange(t *testing.T) {
 		p := &countingPoller{Poller: m.newPoller(t)}
 		s, _ := newServer(t, m, p)
 		serve(t, s)
-		c := dial(t, s.Addr())
+		c := testutil.Dial(t, s.Addr())
 		for i := range 200 {
-			echo(t, c, fmt.Sprintf("ping %d\n", i))
+			testutil.Echo(t, c, fmt.Sprintf("ping %d\n", i))
 		}
 		if n := p.modifies.Load(); n != 0 {
 			t.Errorf("%d interest changes for 200 ping-pongs, want 0", n)
@@ -382,8 +310,8 @@ func TestEchoServerUpdatesInterestOnlyOnChange(t *testing.T) {
 			t.Errorf("%d registrations, want 3 (waker, listener, client)", n)
 		}
 
-		behind := dial(t, s.Addr())
-		big := lines(10<<20/100, 100)
+		behind := testutil.Dial(t, s.Addr())
+		big := testutil.Lines(10<<20/100, 100)
 		sent := make(chan error, 1)
 		go func() {
 			err := behind.Send(big)
@@ -392,7 +320,7 @@ func TestEchoServerUpdatesInterestOnlyOnChange(t *testing.T) {
 			}
 			sent <- err
 		}()
-		waitFor(t, "the server to stop reading", func() bool { return p.writeOnly.Load() > 0 })
+		testutil.WaitFor(t, "the server to stop reading", func() bool { return p.writeOnly.Load() > 0 })
 		got, err := behind.ReadToEOF()
 		if err != nil || !bytes.Equal(got, big) {
 			t.Fatalf("got %d bytes back, %v; want %d", len(got), err, len(big))
@@ -427,7 +355,7 @@ func TestEchoServerCatalogEntries(t *testing.T) {
 			}
 			served := make(chan error, 1)
 			go func() { served <- s.Serve() }()
-			echo(t, dial(t, s.Addr()), "catalog\n")
+			testutil.Echo(t, testutil.Dial(t, s.Addr()), "catalog\n")
 			if err := s.Stop(); err != nil {
 				t.Errorf("Stop: %v", err)
 			}
