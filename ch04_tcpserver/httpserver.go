@@ -7,6 +7,7 @@ package tcpserver
 
 import (
 	"strings"
+	"time"
 
 	ioloop "tornadotcp/ch03_epoll"
 )
@@ -75,17 +76,24 @@ type httpConn struct {
 	req     *Request // the request whose body is being read
 	out     []byte
 
-	onHead, onBody                  func([]byte)
-	onHeadTooLong, onSent, closeNow func()
+	lingering *ioloop.Timeout // after a refusal, the timer that ends the draining
+
+	onHead, onBody                             func([]byte)
+	onHeadTooLong, onSent, closeNow, onRefused func()
 }
 
 // HandleStream serves one connection until it closes.
 func (s *HTTPServer) HandleStream(stream *IOStream, address string) {
 	c := &httpConn{server: s, stream: stream, address: address}
 	c.onHead, c.onBody = c.head, c.body
-	c.onHeadTooLong, c.onSent, c.closeNow = c.headTooLong, c.readHead, stream.Close
+	c.onHeadTooLong, c.onSent, c.closeNow, c.onRefused = c.headTooLong, c.readHead, stream.Close, c.linger
 	s.conns[c] = struct{}{}
-	stream.SetCloseCallback(func() { delete(s.conns, c) })
+	stream.SetCloseCallback(func() {
+		delete(s.conns, c)
+		if c.lingering != nil {
+			stream.loop.RemoveTimeout(c.lingering)
+		}
+	})
 	c.readHead()
 }
 
@@ -141,21 +149,39 @@ func (c *httpConn) answer(req *Request) {
 // headTooLong answers a head over MaxHeadSize.
 func (c *httpConn) headTooLong() { c.refuse(ErrHeadTooLarge) }
 
-// refuse answers a request the server will not serve (400, 413, 431 or 501) and closes once the
-// answer has gone: after a bad head there is no telling where the next request would begin.
-// Tornado 3.2 closed without a word, and logged the request at INFO, as here.
-//
-// If the client is still sending (the rest of a 431 head, a 413 body sent without waiting for
-// 100 Continue), closing with its bytes unread makes the kernel reset the connection, dropping
-// any of the answer not yet transmitted. On loopback the answer has gone by then, and a Linux
-// client reads it before it sees the reset; across a slow link it may be lost. net/http's
-// server half-closes and drains the input for a while instead; IOStream has no half-close, so
-// this server does not.
+// refuse answers a request the server will not serve (400, 413, 431 or 501) and ends the
+// connection once the answer has gone: after a bad head there is no telling where the next
+// request would begin. Tornado 3.2 closed without a word, and logged the request at INFO, as
+// here.
 func (c *httpConn) refuse(err error) {
 	c.server.log.Info("tcpserver: refusing an HTTP request", "address", c.address, "err", err)
 	c.out = AppendErrorResponse(c.out[:0], StatusOf(err))
-	c.write(c.out, c.closeNow)
+	c.write(c.out, c.onRefused)
 }
+
+// lingerTimeout bounds how long a refused connection is drained before it is closed anyway.
+const lingerTimeout = time.Second
+
+// linger ends a refused connection without a reset. The client may still be sending (the rest
+// of a 431 head, a 413 body sent without waiting for 100 Continue); a close with its bytes
+// unread makes the kernel reset the connection, and a reset can destroy the answer before the
+// client reads it (on loopback the client read its 431 and then ECONNRESET instead of EOF; over
+// a slower link the reset can overtake the answer). So the server half-closes, as net/http's
+// does (the client reads the answer, then EOF), reads and drops what the client still sends
+// until it closes, and closes after lingerTimeout at the latest.
+func (c *httpConn) linger() {
+	if err := c.stream.CloseWrite(); err != nil {
+		c.stream.Close()
+		return
+	}
+	c.lingering = c.stream.loop.CallLater(lingerTimeout, c.stream.Close)
+	if err := c.stream.ReadUntilClose(discard, discard); err != nil {
+		c.stream.Close()
+	}
+}
+
+// discard drops what a refused client still sends.
+func discard([]byte) {}
 
 // write sends p; a stream that cannot take it has closed, or its peer is not reading.
 func (c *httpConn) write(p []byte, then func()) {

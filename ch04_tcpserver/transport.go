@@ -79,3 +79,12 @@ func (t *SocketTransport) Close() error {
 
 // FD is the socket's descriptor.
 func (t *SocketTransport) FD() int { return t.fd }
+
+// CloseWrite shuts down the sending side, shutdown(2) with SHUT_WR: the peer reads EOF after
+// what was sent, and this side can still read. See IOStream.CloseWrite.
+func (t *SocketTransport) CloseWrite() error {
+	if err := unix.Shutdown(t.fd, unix.SHUT_WR); err != nil {
+		return os.NewSyscallError("shutdown", err)
+	}
+	return nil
+}
