@@ -5,31 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	blocking "tornadotcp/ch01_blocking"
 	"tornadotcp/internal/echoclient"
 	"tornadotcp/internal/testutil"
 )
-
-// processCPU is the user plus system CPU time this process has used so far.
-func processCPU(t *testing.T) time.Duration {
-	t.Helper()
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		t.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// cpuRate measures CPU seconds per wall second over window. Sleeping is the measurement here,
-// not a way to wait for something.
-func cpuRate(t *testing.T, window time.Duration) float64 {
-	t.Helper()
-	cpu0, wall0 := processCPU(t), time.Now()
-	time.Sleep(window)
-	return float64(processCPU(t)-cpu0) / float64(time.Since(wall0))
-}
 
 // connectIdle opens n clients, checks each is served once, and leaves them idle.
 func connectIdle(t *testing.T, addr string, n int) []*echoclient.Conn {
@@ -52,7 +31,7 @@ func TestIdleCPU(t *testing.T) {
 		connectIdle(t, s.Addr(), 20)
 		var rates []float64
 		for range 3 {
-			rates = append(rates, cpuRate(t, 300*time.Millisecond))
+			rates = append(rates, testutil.CPURate(t, 300*time.Millisecond))
 		}
 		t.Logf("%s with 20 idle clients: %.2f CPU s/s (three windows of 300ms: %.2f)", s.name, max(rates[0], rates[1], rates[2]), rates)
 		if s.name == "busypoll" {

@@ -3,7 +3,6 @@ package nonblocking
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"log"
 	"strings"
 	"sync"
@@ -206,51 +205,11 @@ func TestServersStopBeforeServe(t *testing.T) {
 func TestServersStopWithClients(t *testing.T) {
 	forEachServer(t, func(t *testing.T, newServer func(string) (*Server, error)) {
 		testutil.CheckLeaks(t)
-		warmUpNetpoll(t)
 		before := len(testutil.OpenFDs(t))
 		s, err := newServer("127.0.0.1:0")
 		if err != nil {
 			t.Fatalf("listen: %v", err)
 		}
-		served := make(chan error, 1)
-		go func() { served <- s.Serve() }()
-		clients := []*echoclient.Conn{testutil.Dial(t, s.Addr()), testutil.Dial(t, s.Addr()), testutil.Dial(t, s.Addr())}
-		for i, c := range clients {
-			testutil.Echo(t, c, fmt.Sprintf("client %d\n", i))
-		}
-
-		var wg sync.WaitGroup
-		for range 2 {
-			wg.Go(func() {
-				if err := s.Stop(); err != nil {
-					t.Errorf("Stop: %v", err)
-				}
-			})
-		}
-		wg.Wait()
-		if n := len(testutil.OpenFDs(t)); n != before+len(clients) {
-			t.Errorf("after Stop returned: %d descriptors open, want %d (the clients' own)", n, before+len(clients))
-		}
-		if err := <-served; err != nil {
-			t.Fatalf("Serve: %v, want nil after Stop", err)
-		}
-		for i, c := range clients {
-			if rest, err := c.ReadToEOF(); err != nil || len(rest) != 0 {
-				t.Errorf("client %d: %q, %v; want EOF", i, rest, err)
-			}
-		}
-		if err := s.Stop(); err != nil {
-			t.Errorf("Stop after Serve returned: %v", err)
-		}
+		testutil.CheckStopWithClients(t, s, before)
 	})
-}
-
-// warmUpNetpoll makes the Go runtime open its own poller descriptors now, so that counting
-// descriptors around a server sees only the server's.
-func warmUpNetpoll(t *testing.T) {
-	t.Helper()
-	c, err := echoclient.Dial("127.0.0.1:1", 100*time.Millisecond)
-	if err == nil {
-		c.Close()
-	}
 }

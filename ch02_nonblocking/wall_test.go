@@ -17,34 +17,6 @@ import (
 	"tornadotcp/internal/testutil"
 )
 
-// ensureDescriptors raises this process's soft RLIMIT_NOFILE to at least n, or fails.
-func ensureDescriptors(t *testing.T, n uint64) {
-	t.Helper()
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatalf("getrlimit: %v", err)
-	}
-	if uint64(lim.Cur) >= n {
-		return
-	}
-	if uint64(lim.Max) < n {
-		t.Fatalf("this test needs %d descriptors; the hard limit is %d (raise it with ulimit -Hn)", n, lim.Max)
-	}
-	old := lim.Cur
-	setLimit(&lim.Cur, n)
-	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatalf("setrlimit: %v", err)
-	}
-	t.Cleanup(func() {
-		lim.Cur = old
-		unix.Setrlimit(unix.RLIMIT_NOFILE, &lim)
-	})
-}
-
-// setLimit stores n in an Rlimit field, whose type is uint64 on Linux and Darwin, int64 on
-// FreeBSD.
-func setLimit[T ~int64 | ~uint64](field *T, n uint64) { *field = T(n) }
-
 // probe sends a line and reports whether it came back (true), or the connection turned out to
 // be closed by the server (false). Anything else, such as a timeout, fails the test.
 func probe(t *testing.T, c *echoclient.Conn, line string) bool {
@@ -70,7 +42,7 @@ func probe(t *testing.T, c *echoclient.Conn, line string) bool {
 // counting every refusal; and the server stays up, still serving an early client.
 func TestSelectFDSetSizeWall(t *testing.T) {
 	const clients = 1100
-	ensureDescriptors(t, 2*clients+200)
+	testutil.EnsureDescriptors(t, 2*clients+200)
 	testutil.CheckLeaks(t)
 	s, logs := serve(t, NewSelect)
 	start := time.Now()
@@ -152,7 +124,7 @@ func fillDescriptorsBelow(t *testing.T, limit int) {
 // says so instead of starting a server that would crash. The poll server, in the same spot,
 // serves connections on descriptors past 1024: poll has no wall.
 func TestSelectAboveTheWallPollServes(t *testing.T) {
-	ensureDescriptors(t, uint64(FDSetSize)+200)
+	testutil.EnsureDescriptors(t, uint64(FDSetSize)+200)
 	testutil.CheckLeaks(t)
 	fillDescriptorsBelow(t, FDSetSize)
 

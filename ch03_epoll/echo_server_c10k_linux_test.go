@@ -33,30 +33,6 @@ const (
 	maxThreads = 8
 )
 
-// ensureDescriptors raises this process's soft RLIMIT_NOFILE to at least n, or fails.
-func ensureDescriptors(t *testing.T, n uint64) {
-	t.Helper()
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatalf("getrlimit: %v", err)
-	}
-	if lim.Cur >= n {
-		return
-	}
-	if lim.Max < n {
-		t.Fatalf("this test needs %d descriptors; the hard limit is %d (raise it with ulimit -Hn)", n, lim.Max)
-	}
-	old := lim.Cur
-	lim.Cur = n
-	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatalf("setrlimit: %v", err)
-	}
-	t.Cleanup(func() {
-		lim.Cur = old
-		unix.Setrlimit(unix.RLIMIT_NOFILE, &lim)
-	})
-}
-
 // Ten thousand clients connect, then each sends one line and gets its echo, while all of them
 // stay connected: one loop thread serves them all, and the server's process has no more than
 // maxThreads OS threads. The server runs in a fresh process of this test binary: the Go runtime
@@ -69,7 +45,7 @@ func TestEchoServerTenThousandConnectionsOneThread(t *testing.T) {
 		return
 	}
 	testutil.CheckLeaks(t)
-	ensureDescriptors(t, c10kConns+256)
+	testutil.EnsureDescriptors(t, c10kConns+256)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.timeout=1m")
@@ -153,7 +129,7 @@ func TestEchoServerTenThousandConnectionsOneThread(t *testing.T) {
 // serveForParent is the child's side: serve on an ephemeral port, say where on standard output,
 // and stop when standard input closes, checking that the server stops cleanly.
 func serveForParent(t *testing.T) {
-	ensureDescriptors(t, c10kConns+256)
+	testutil.EnsureDescriptors(t, c10kConns+256)
 	s, err := ioloop.NewEchoServer("127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("NewEchoServer: %v", err)

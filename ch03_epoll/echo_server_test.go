@@ -232,36 +232,7 @@ func TestEchoServerStopWithClients(t *testing.T) {
 	forEachMonitor(t, func(t *testing.T, m monitor) {
 		before := len(testutil.OpenFDs(t))
 		s, _ := newServer(t, m, nil)
-		served := make(chan error, 1)
-		go func() { served <- s.Serve() }()
-		clients := []*echoclient.Conn{testutil.Dial(t, s.Addr()), testutil.Dial(t, s.Addr()), testutil.Dial(t, s.Addr())}
-		for i, c := range clients {
-			testutil.Echo(t, c, fmt.Sprintf("client %d\n", i))
-		}
-
-		var wg sync.WaitGroup
-		for range 2 {
-			wg.Go(func() {
-				if err := s.Stop(); err != nil {
-					t.Errorf("Stop: %v", err)
-				}
-			})
-		}
-		wg.Wait()
-		if n := len(testutil.OpenFDs(t)); n != before+len(clients) {
-			t.Errorf("after Stop returned: %d descriptors open, want %d (the clients' own)", n, before+len(clients))
-		}
-		if err := <-served; err != nil {
-			t.Fatalf("Serve: %v, want nil after Stop", err)
-		}
-		for i, c := range clients {
-			if rest, err := c.ReadToEOF(); err != nil || len(rest) != 0 {
-				t.Errorf("client %d: %q, %v; want EOF", i, rest, err)
-			}
-		}
-		if err := s.Stop(); err != nil {
-			t.Errorf("Stop after Serve returned: %v", err)
-		}
+		testutil.CheckStopWithClients(t, s, before)
 		if err := s.Serve(); !errors.Is(err, blocking.ErrServerClosed) {
 			t.Errorf("Serve again: %v, want ErrServerClosed", err)
 		}
