@@ -4,7 +4,6 @@
 package blocking_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log"
@@ -41,28 +40,10 @@ func forEachServer(t *testing.T, test func(t *testing.T, newServer func(string) 
 	}
 }
 
-// syncBuffer collects a server's log lines; the server writes from its own goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // running is a server whose Serve runs on its own goroutine.
 type running struct {
 	*blocking.Server
-	log    *syncBuffer
+	log    *testutil.LogBuffer
 	served chan error // receives Serve's result
 }
 
@@ -74,7 +55,7 @@ func serve(t *testing.T, newServer func(string) (*blocking.Server, error)) *runn
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	r := &running{Server: srv, log: new(syncBuffer), served: make(chan error, 1)}
+	r := &running{Server: srv, log: new(testutil.LogBuffer), served: make(chan error, 1)}
 	srv.ErrorLog = log.New(r.log, "", 0)
 	go func() { r.served <- srv.Serve() }()
 	t.Cleanup(func() {

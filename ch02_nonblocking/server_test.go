@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,33 +30,15 @@ func forEachServer(t *testing.T, test func(t *testing.T, newServer func(string) 
 	}
 }
 
-// logBuffer collects a server's log lines; the loop writes while the test reads.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // serve starts a server on an ephemeral loopback port and stops it when the test ends,
 // checking that Serve then returns nil.
-func serve(t *testing.T, newServer func(string) (*Server, error)) (*Server, *logBuffer) {
+func serve(t *testing.T, newServer func(string) (*Server, error)) (*Server, *testutil.LogBuffer) {
 	t.Helper()
 	s, err := newServer("127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	logs := &logBuffer{}
+	logs := &testutil.LogBuffer{}
 	s.ErrorLog = log.New(logs, "", 0)
 	served := make(chan error, 1)
 	go func() { served <- s.Serve() }()

@@ -40,7 +40,7 @@ func TestEchoConnWatchesWriteAloneAfterEOF(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			testutil.CheckLeaks(t)
 			rec := &interestLog{Poller: newPoller(t, b)}
-			logs := &logBuffer{}
+			logs := &testutil.LogBuffer{}
 			s, err := NewEchoServer("127.0.0.1:0", WithPoller(rec), WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 			if err != nil {
 				t.Fatalf("NewEchoServer: %v", err)

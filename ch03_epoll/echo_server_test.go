@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -48,32 +47,14 @@ func forEachMonitor(t *testing.T, test func(t *testing.T, m monitor)) {
 	}
 }
 
-// logBuffer collects a server's log lines; the loop writes while the test reads.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newServer makes a server on p, or on a new monitor of m's when p is nil, listening on an
 // ephemeral loopback port and logging into logs.
-func newServer(t *testing.T, m monitor, p ioloop.Poller) (*ioloop.EchoServer, *logBuffer) {
+func newServer(t *testing.T, m monitor, p ioloop.Poller) (*ioloop.EchoServer, *testutil.LogBuffer) {
 	t.Helper()
 	if p == nil {
 		p = m.newPoller(t)
 	}
-	logs := &logBuffer{}
+	logs := &testutil.LogBuffer{}
 	s, err := ioloop.NewEchoServer("127.0.0.1:0",
 		ioloop.WithPoller(p), ioloop.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	if err != nil {
@@ -104,7 +85,7 @@ func serve(t *testing.T, s *ioloop.EchoServer) {
 }
 
 // serveNew is newServer and serve.
-func serveNew(t *testing.T, m monitor) (*ioloop.EchoServer, *logBuffer) {
+func serveNew(t *testing.T, m monitor) (*ioloop.EchoServer, *testutil.LogBuffer) {
 	t.Helper()
 	s, logs := newServer(t, m, nil)
 	serve(t, s)

@@ -4,11 +4,9 @@
 package ioloop
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,33 +49,15 @@ func newPoller(t *testing.T, b backend) Poller {
 	return p
 }
 
-// logBuffer collects a loop's log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newLoop makes a loop on b's monitor, logging into the returned buffer, closed when the test
 // ends.
-func newLoop(t *testing.T, b backend) (*IOLoop, *logBuffer) {
+func newLoop(t *testing.T, b backend) (*IOLoop, *testutil.LogBuffer) {
 	t.Helper()
 	p, err := b.new()
 	if err != nil {
 		t.Fatalf("new %s poller: %v", b.name, err)
 	}
-	logs := &logBuffer{}
+	logs := &testutil.LogBuffer{}
 	l, err := New(WithPoller(p), WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	if err != nil {
 		p.Close()

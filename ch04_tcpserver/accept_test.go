@@ -1,9 +1,7 @@
 package tcpserver
 
 import (
-	"bytes"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,29 +12,11 @@ import (
 	"tornadotcp/internal/testutil"
 )
 
-// acceptTestLog collects log lines from the loop and the accept handler.
-type acceptTestLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *acceptTestLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *acceptTestLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // acceptTestLoop makes a loop that logs into the returned buffer, and the option that sends the
 // accept handler's reports there too. Start it with acceptTestRun.
-func acceptTestLoop(t *testing.T) (*ioloop.IOLoop, *acceptTestLog, AcceptOption) {
+func acceptTestLoop(t *testing.T) (*ioloop.IOLoop, *testutil.LogBuffer, AcceptOption) {
 	t.Helper()
-	logs := &acceptTestLog{}
+	logs := &testutil.LogBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	loop, err := ioloop.New(ioloop.WithLogger(logger))
 	if err != nil {

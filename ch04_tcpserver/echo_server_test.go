@@ -22,7 +22,7 @@ import (
 type echoTest struct {
 	t    *testing.T
 	loop *ioloop.IOLoop
-	logs *streamLog
+	logs *testutil.LogBuffer
 	srv  *EchoServer
 	addr string
 }
@@ -31,7 +31,7 @@ func newEchoTest(t *testing.T, opts ...ServerOption) *echoTest {
 	t.Helper()
 	et := &echoTest{t: t}
 	et.loop, et.logs = newStreamLoop(t)
-	et.srv = NewEchoServer(append([]ServerOption{WithIOLoop(et.loop), WithLogger(et.logs.logger())}, opts...)...)
+	et.srv = NewEchoServer(append([]ServerOption{WithIOLoop(et.loop), WithLogger(et.logs.Logger())}, opts...)...)
 	if err := et.srv.Listen(0, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}

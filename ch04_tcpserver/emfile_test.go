@@ -117,7 +117,7 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 		return
 	}
 	testutil.CheckLeaks(t)
-	stdout, stderr := &acceptTestLog{}, &acceptTestLog{}
+	stdout, stderr := &testutil.LogBuffer{}, &testutil.LogBuffer{}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestAcceptSurvivesEMFILE$", "-test.count=1", "-test.timeout=60s")
 	// A race-enabled binary sleeps a second before it exits unless told not to.
 	cmd.Env = append(os.Environ(), emfileChildEnv+"=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
@@ -252,7 +252,7 @@ func emfileChild(t *testing.T) {
 var emfilePortLine = regexp.MustCompile(`listening on (\d+)`)
 
 // emfileWaitPort waits for the child to say which port it listens on.
-func emfileWaitPort(t *testing.T, stdout, stderr *acceptTestLog) int {
+func emfileWaitPort(t *testing.T, stdout, stderr *testutil.LogBuffer) int {
 	t.Helper()
 	var port int
 	emfileWait(t, "the child to listen", func() bool {
@@ -266,7 +266,7 @@ func emfileWaitPort(t *testing.T, stdout, stderr *acceptTestLog) int {
 }
 
 // emfileWait waits up to 10 seconds for cond.
-func emfileWait(t *testing.T, what string, cond func() bool, stderr *acceptTestLog) {
+func emfileWait(t *testing.T, what string, cond func() bool, stderr *testutil.LogBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

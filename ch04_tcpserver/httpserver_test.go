@@ -28,7 +28,7 @@ import (
 type httpTest struct {
 	t      *testing.T
 	loop   *ioloop.IOLoop
-	logs   *streamLog
+	logs   *testutil.LogBuffer
 	srv    *HTTPServer
 	addr   string
 	client *http.Client
@@ -38,7 +38,7 @@ func newHTTPTest(t *testing.T, app Application) *httpTest {
 	t.Helper()
 	ht := &httpTest{t: t}
 	ht.loop, ht.logs = newStreamLoop(t)
-	ht.srv = NewHTTPServer(app, WithIOLoop(ht.loop), WithLogger(ht.logs.logger()))
+	ht.srv = NewHTTPServer(app, WithIOLoop(ht.loop), WithLogger(ht.logs.Logger()))
 	if err := ht.srv.Listen(0, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ import (
 // buffer satisfies complete first; the close callback runs after them, once a read asks past
 // the end.
 func TestIOStreamDelayedCloseCallback(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		server, client := streamPair(t, l, logs)
 		var events []string
 		runScenario(t, l, func(done func()) {
@@ -50,7 +50,7 @@ func TestIOStreamDelayedCloseCallback(t *testing.T) {
 // Tornado's test_close_buffered_data: input still in the kernel's buffer when the peer closes
 // is read and delivered (a chunk of 256 bytes leaves half of it there).
 func TestIOStreamCloseBufferedData(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		server, client := streamPair(t, l, logs, WithReadChunkSize(256))
 		var first, second []byte
 		runScenario(t, l, func(done func()) {
@@ -72,7 +72,7 @@ func TestIOStreamCloseBufferedData(t *testing.T) {
 // Tornado's test_close_callback_with_pending_read: a read pending when the peer closes is
 // dropped, and the close callback runs.
 func TestIOStreamCloseCallbackWithPendingRead(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		server, client := streamPair(t, l, logs)
 		var line string
 		runScenario(t, l, func(done func()) {
@@ -161,7 +161,7 @@ func TestIOStreamCallbackPanicClosesStream(t *testing.T) {
 // A peer that resets the connection (TCP RST: ECONNRESET on read) or is gone when we write
 // (EPIPE) closes the stream quietly: Error says why, nothing is logged.
 func TestIOStreamPeerGoneIsQuiet(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		t.Run("reset", func(t *testing.T) {
 			var server *IOStream
 			runScenario(t, l, func(done func()) {
@@ -213,7 +213,7 @@ func TestIOStreamReadErrorIsLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewIOStream(l, failingTransport{tr, unix.EIO}, WithStreamLogger(logs.logger()))
+	s := NewIOStream(l, failingTransport{tr, unix.EIO}, WithStreamLogger(logs.Logger()))
 	peer := &peerFD{fd: b}
 	defer peer.Close()
 	writeFull(peer.fd, []byte("x"))
@@ -284,7 +284,7 @@ func unusedPort(t *testing.T) string {
 // reader: several MiB of it) is all sent, the partial line at the end is dropped, and only
 // then does the stream close.
 func TestIOStreamHalfClose(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		s, peer := rawStreamPeer(t, l, logs)
 		var sent bytes.Buffer
 		for i := range 40000 {

@@ -4,10 +4,8 @@
 package tcpserver
 
 import (
-	"bytes"
 	"errors"
 	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -38,7 +36,7 @@ func streamMonitors() []streamMonitor {
 }
 
 // forEachStreamLoop runs test once per monitor, each with the leak check.
-func forEachStreamLoop(t *testing.T, test func(t *testing.T, l *ioloop.IOLoop, logs *streamLog)) {
+func forEachStreamLoop(t *testing.T, test func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer)) {
 	for _, m := range streamMonitors() {
 		t.Run(m.name, func(t *testing.T) {
 			testutil.CheckLeaks(t)
@@ -48,33 +46,11 @@ func forEachStreamLoop(t *testing.T, test func(t *testing.T, l *ioloop.IOLoop, l
 	}
 }
 
-// streamLog collects log lines for a test to search.
-type streamLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *streamLog) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *streamLog) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *streamLog) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
 // newStreamLoop makes a loop, closed when the test ends, and a log its streams can write to.
-func newStreamLoop(t *testing.T, opts ...ioloop.Option) (*ioloop.IOLoop, *streamLog) {
+func newStreamLoop(t *testing.T, opts ...ioloop.Option) (*ioloop.IOLoop, *testutil.LogBuffer) {
 	t.Helper()
-	logs := &streamLog{}
-	l, err := ioloop.New(append(opts, ioloop.WithLogger(logs.logger()))...)
+	logs := &testutil.LogBuffer{}
+	l, err := ioloop.New(append(opts, ioloop.WithLogger(logs.Logger()))...)
 	if err != nil {
 		t.Fatalf("new loop: %v", err)
 	}
@@ -108,19 +84,19 @@ func streamSocketpair(t testing.TB) (a, b int) {
 }
 
 // newStream wraps fd in a stream on l, closed when the test ends (closing twice is harmless).
-func newStream(t testing.TB, l *ioloop.IOLoop, fd int, logs *streamLog, opts ...StreamOption) *IOStream {
+func newStream(t testing.TB, l *ioloop.IOLoop, fd int, logs *testutil.LogBuffer, opts ...StreamOption) *IOStream {
 	t.Helper()
 	tr, err := NewSocketTransport(fd)
 	if err != nil {
 		t.Fatalf("transport: %v", err)
 	}
-	s := NewIOStream(l, tr, append([]StreamOption{WithStreamLogger(logs.logger())}, opts...)...)
+	s := NewIOStream(l, tr, append([]StreamOption{WithStreamLogger(logs.Logger())}, opts...)...)
 	t.Cleanup(s.Close)
 	return s
 }
 
 // streamPair is Tornado's make_iostream_pair on a socketpair: a "server" and a "client" stream.
-func streamPair(t testing.TB, l *ioloop.IOLoop, logs *streamLog, opts ...StreamOption) (server, client *IOStream) {
+func streamPair(t testing.TB, l *ioloop.IOLoop, logs *testutil.LogBuffer, opts ...StreamOption) (server, client *IOStream) {
 	t.Helper()
 	a, b := streamSocketpair(t)
 	return newStream(t, l, a, logs, opts...), newStream(t, l, b, logs, opts...)
@@ -139,7 +115,7 @@ func (p *peerFD) Close() { p.once.Do(func() { unix.Close(p.fd) }) }
 func (p *peerFD) CloseWrite() error { return unix.Shutdown(p.fd, unix.SHUT_WR) }
 
 // rawStreamPeer is a stream on one end of a socketpair and a peerFD on the other.
-func rawStreamPeer(t testing.TB, l *ioloop.IOLoop, logs *streamLog, opts ...StreamOption) (*IOStream, *peerFD) {
+func rawStreamPeer(t testing.TB, l *ioloop.IOLoop, logs *testutil.LogBuffer, opts ...StreamOption) (*IOStream, *peerFD) {
 	t.Helper()
 	a, b := streamSocketpair(t)
 	p := &peerFD{fd: b}
@@ -149,7 +125,7 @@ func rawStreamPeer(t testing.TB, l *ioloop.IOLoop, logs *streamLog, opts ...Stre
 
 // tcpPair connects a client stream to a server stream over loopback TCP with Connect and an
 // accept handler, on a running loop, then calls ready with both.
-func tcpPair(t *testing.T, l *ioloop.IOLoop, logs *streamLog, ready func(server, client *IOStream), opts ...StreamOption) {
+func tcpPair(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer, ready func(server, client *IOStream), opts ...StreamOption) {
 	t.Helper()
 	ln, err := nonblocking.Listen("127.0.0.1:0")
 	if err != nil {
@@ -188,7 +164,7 @@ func tcpPair(t *testing.T, l *ioloop.IOLoop, logs *streamLog, ready func(server,
 		t.Cleanup(s.Close)
 		client = s
 		maybeReady()
-	}, WithStreamLogger(logs.logger())); err != nil {
+	}, WithStreamLogger(logs.Logger())); err != nil {
 		t.Fatalf("connect: %v", err)
 	}
 }
@@ -238,7 +214,7 @@ func streamPattern(n int) []byte {
 }
 
 // assertNoLog fails the test if the log mentions any of words.
-func assertNoLog(t *testing.T, logs *streamLog, words ...string) {
+func assertNoLog(t *testing.T, logs *testutil.LogBuffer, words ...string) {
 	t.Helper()
 	for _, w := range words {
 		if strings.Contains(logs.String(), w) {

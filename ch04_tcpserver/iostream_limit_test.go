@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	ioloop "tornadotcp/ch03_epoll"
+	"tornadotcp/internal/testutil"
 )
 
 // limitOutcome is what one ReadUntilLimit ended with: the data, or the tooLong report.
@@ -56,7 +57,7 @@ func TestIOStreamReadUntilLimit(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(fmt.Sprintf("chunk=%d/%s", chunk, c.name), func(t *testing.T) {
-				forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+				forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 					s, peer := rawStreamPeer(t, l, logs, WithReadChunkSize(chunk))
 					if err := writeFull(peer.fd, []byte(c.input)); err != nil {
 						t.Fatal(err)
@@ -88,7 +89,7 @@ func TestIOStreamReadUntilLimit(t *testing.T) {
 // The next read starts from the bytes after the delimiter, and a limit applies to its own read
 // only: the read after a limited one is not limited.
 func TestIOStreamReadUntilLimitThenReadUntil(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		s, peer := rawStreamPeer(t, l, logs)
 		long := string(bytes.Repeat([]byte("x"), 1000)) + "\n"
 		writeFull(peer.fd, []byte("short\n"+long))
@@ -108,7 +109,7 @@ func TestIOStreamReadUntilLimitThenReadUntil(t *testing.T) {
 // Without a tooLong callback, breaking the limit closes the stream with ErrBufferFull, as
 // MaxBufferSize does; a limit of zero or less is no limit of the read's own.
 func TestIOStreamReadUntilLimitDefaults(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		s, peer := rawStreamPeer(t, l, logs)
 		writeFull(peer.fd, []byte("0123456789\n"))
 		runScenario(t, l, func(done func()) {
@@ -130,7 +131,7 @@ func TestIOStreamReadUntilLimitDefaults(t *testing.T) {
 
 // The same checks as ReadUntil: an empty delimiter, a read already pending.
 func TestIOStreamReadUntilLimitErrors(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		s, _ := rawStreamPeer(t, l, logs)
 		if err := s.ReadUntilLimit(nil, 10, func([]byte) {}, func() {}); !errors.Is(err, ErrEmptyDelimiter) {
 			t.Errorf("empty delimiter: %v, want ErrEmptyDelimiter", err)

@@ -34,7 +34,7 @@ func TestIOStreamIdleMemory(t *testing.T) {
 		}
 	}()
 	streams := make([]*IOStream, 0, n)
-	logger := logs.logger()
+	logger := logs.Logger()
 	served := 0
 	var echoes []func([]byte)
 

@@ -40,7 +40,7 @@ func readLines(t *testing.T, s *IOStream, delim string, done func(lines []string
 func TestIOStreamReadUntil(t *testing.T) {
 	for _, chunk := range []int{1, 3, DefaultReadChunkSize} {
 		t.Run(fmt.Sprintf("chunk=%d", chunk), func(t *testing.T) {
-			forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+			forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 				s, peer := rawStreamPeer(t, l, logs, WithReadChunkSize(chunk))
 				if err := writeFull(peer.fd, []byte("one\r\ntwo\r\n\r\nthree\rfour\r\nfive")); err != nil {
 					t.Fatal(err)
@@ -127,7 +127,7 @@ func TestIOStreamReadDataIsCapped(t *testing.T) {
 
 // ReadUntilRegex delivers up to the end of the first match.
 func TestIOStreamReadUntilRegex(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		s, peer := rawStreamPeer(t, l, logs, WithReadChunkSize(2))
 		writeFull(peer.fd, []byte("GET / HTTP/1.1\r\nHost: x\n\nbody"))
 		re := regexp.MustCompile(`\r?\n\r?\n`)
@@ -147,7 +147,7 @@ func TestIOStreamReadUntilRegex(t *testing.T) {
 // Tornado's test_read_zero_bytes: ReadBytes(0) completes with empty data, between two reads
 // that take their bytes in order.
 func TestIOStreamReadBytesZero(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		s, peer := rawStreamPeer(t, l, logs)
 		writeFull(peer.fd, []byte("HTTP/1.0 200 OK"))
 		var got []string
@@ -173,7 +173,7 @@ func TestIOStreamReadBytesZero(t *testing.T) {
 // more than asked for; the final callback gets empty data; the rest of the last piece stays
 // buffered for the next read.
 func TestIOStreamStreamingCallback(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		server, client := streamPair(t, l, logs)
 		var chunks []string
 		var final, rest string
@@ -205,7 +205,7 @@ func TestIOStreamStreamingCallback(t *testing.T) {
 // Tornado's test_streaming_callback_with_data_in_buffer: input already buffered goes to a new
 // read's streaming callback at once, without waiting for more.
 func TestIOStreamStreamingWithDataInBuffer(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		server, client := streamPair(t, l, logs)
 		var line, streamed string
 		runScenario(t, l, func(done func()) {
@@ -225,7 +225,7 @@ func TestIOStreamStreamingWithDataInBuffer(t *testing.T) {
 // Tornado's test_read_until_close and test_streaming_until_close: everything up to EOF, at once
 // or piece by piece with an empty final callback.
 func TestIOStreamReadUntilClose(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		t.Run("whole", func(t *testing.T) {
 			server, client := streamPair(t, l, logs)
 			var got []byte
@@ -502,7 +502,7 @@ func TestIOStreamReadsAreBoundedPerEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	reads := 0
-	s := NewIOStream(l, countingTransport{tr, &reads}, WithReadChunkSize(256), WithStreamLogger(logs.logger()))
+	s := NewIOStream(l, countingTransport{tr, &reads}, WithReadChunkSize(256), WithStreamLogger(logs.Logger()))
 	defer s.Close()
 	data := streamPattern(64 << 10) // 256 chunks, in the socket before the loop starts
 	if err := writeFull(peer.fd, data); err != nil {

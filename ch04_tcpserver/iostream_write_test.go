@@ -46,7 +46,7 @@ func (p *countingPoller) Unregister(fd int) error {
 }
 
 // newCountingLoop is a loop on poll(2) that counts its monitor's calls.
-func newCountingLoop(t *testing.T) (*ioloop.IOLoop, *streamLog, *countingPoller) {
+func newCountingLoop(t *testing.T) (*ioloop.IOLoop, *testutil.LogBuffer, *countingPoller) {
 	t.Helper()
 	p := &countingPoller{Poller: ioloop.NewPoll(), calls: make(map[int]*pollerCalls)}
 	l, logs := newStreamLoop(t, ioloop.WithPoller(p))
@@ -85,7 +85,7 @@ func TestIOStreamWriteZeroBytes(t *testing.T) {
 // Each Write's callback runs once its bytes, and all before them, have gone: in order, and a
 // zero-byte Write's after the bytes written before it.
 func TestIOStreamWriteCallbacksInOrder(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		s, peer := rawStreamPeer(t, l, logs)
 		big := streamPattern(4 << 20)
 		received := make(chan []byte, 1)
@@ -112,7 +112,7 @@ func TestIOStreamWriteCallbacksInOrder(t *testing.T) {
 // so the caller may reuse its slice, and an echo may write the read callback's data back
 // directly even when the peer is slow to read (the read buffer is reused meanwhile).
 func TestIOStreamWriteCopiesWhatItMust(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		t.Run("reused slice", func(t *testing.T) {
 			s, peer := rawStreamPeer(t, l, logs)
 			data := streamPattern(4 << 20)
@@ -178,7 +178,7 @@ func TestIOStreamEightMiBWrite(t *testing.T) {
 			t.Errorf("Write: %v", err)
 		}
 	}
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		t.Run("socketpair", func(t *testing.T) {
 			server, client := streamPair(t, l, logs)
 			runScenario(t, l, func(done func()) { check(t, server, client, done) })
@@ -195,7 +195,7 @@ func TestIOStreamEightMiBWrite(t *testing.T) {
 // Write beyond it fails with ErrWriteBufferFull without buffering anything or closing the
 // stream; once the peer reads, the last accepted Write's callback runs and writing resumes.
 func TestIOStreamSlowReaderHitsMaxWriteBufferSize(t *testing.T) {
-	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *streamLog) {
+	forEachStreamLoop(t, func(t *testing.T, l *ioloop.IOLoop, logs *testutil.LogBuffer) {
 		const limit = 1 << 20
 		s, peer := rawStreamPeer(t, l, logs, WithMaxWriteBufferSize(limit))
 		piece := streamPattern(64 << 10)

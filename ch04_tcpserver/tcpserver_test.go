@@ -31,7 +31,7 @@ var (
 type serverTest struct {
 	t       *testing.T
 	loop    *ioloop.IOLoop
-	logs    *streamLog
+	logs    *testutil.LogBuffer
 	srv     *TCPServer
 	streams []*IOStream // the loop's goroutine only
 }
@@ -45,7 +45,7 @@ func newServerTest(t *testing.T, handle func(s *IOStream, address string), opts 
 	st.srv = New(HandlerFunc(func(s *IOStream, address string) {
 		st.streams = append(st.streams, s)
 		handle(s, address)
-	}), append([]ServerOption{WithIOLoop(st.loop), WithLogger(st.logs.logger())}, opts...)...)
+	}), append([]ServerOption{WithIOLoop(st.loop), WithLogger(st.logs.Logger())}, opts...)...)
 	acceptTestRun(t, st.loop)
 	t.Cleanup(func() {
 		acceptTestOnLoop(t, st.loop, func() {
@@ -433,7 +433,7 @@ func TestTCPServerLoopChosenLazilyCurrent(t *testing.T) {
 	loop, logs := newStreamLoop(t)
 	acceptTestRun(t, loop)
 	var streams []*IOStream
-	srv := New(HandlerFunc(func(s *IOStream, _ string) { streams = append(streams, s); echoLines(s) }), WithLogger(logs.logger()))
+	srv := New(HandlerFunc(func(s *IOStream, _ string) { streams = append(streams, s); echoLines(s) }), WithLogger(logs.Logger()))
 	var chosen *ioloop.IOLoop
 	acceptTestOnLoop(t, loop, func() {
 		if err := srv.Listen(0, "127.0.0.1"); err != nil {
@@ -461,9 +461,9 @@ func TestTCPServerLoopChosenLazilyCurrent(t *testing.T) {
 // starts, as in Tornado's listen(8888) + IOLoop.instance().start().
 func TestTCPServerLoopChosenLazilyInstance(t *testing.T) {
 	testutil.CheckLeaks(t)
-	logs := &streamLog{}
+	logs := &testutil.LogBuffer{}
 	var streams []*IOStream
-	srv := New(HandlerFunc(func(s *IOStream, _ string) { streams = append(streams, s); echoLines(s) }), WithLogger(logs.logger()))
+	srv := New(HandlerFunc(func(s *IOStream, _ string) { streams = append(streams, s); echoLines(s) }), WithLogger(logs.Logger()))
 	if err := srv.Listen(0, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
