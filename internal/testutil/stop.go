@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"tornadotcp/internal/echoclient"
 )
@@ -54,5 +55,34 @@ func CheckStopWithClients(t *testing.T, s Server, fdsBefore int) {
 	}
 	if err := s.Stop(); err != nil {
 		t.Errorf("Stop after Serve returned: %v", err)
+	}
+}
+
+// CheckResetDropped connects a client to addr that has a line echoed, sends a thousand more
+// lines it will never read, and resets the connection (RST) with those echoes owed. The server
+// must close that descriptor, go on serving another client, and log nothing (a client that
+// resets is not an error worth a line): logs is what the server has logged.
+func CheckResetDropped(t *testing.T, addr string, logs fmt.Stringer) {
+	t.Helper()
+	other := Dial(t, addr)
+	Echo(t, other, "before\n")
+	before := len(OpenFDs(t))
+
+	c, err := echoclient.Dial(addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	Echo(t, c, "soon gone\n")
+	c.Send(Lines(1000, 100)) // echoes the client will never read
+	if err := c.Reset(); err != nil {
+		t.Fatalf("reset: %v", err)
+	}
+	WaitFor(t, "the server to close the reset connection", func() bool {
+		return len(OpenFDs(t)) == before
+	})
+	Echo(t, other, "after\n")
+	if logs.String() != "" {
+		t.Errorf("a reset by the client was logged: %s", logs)
 	}
 }
