@@ -1,6 +1,7 @@
 // Listening TCP sockets for a port on every address a name stands for. Mirrors
-// tornado/netutil.py bind_sockets (3.2), with two fixes from Tornado's later versions: the
-// reuse_port option, and one port number for IPv4 and IPv6 when port 0 is asked for (PR #977).
+// tornado/netutil.py bind_sockets (3.2), with two fixes from Tornado's later versions: one port
+// number for IPv4 and IPv6 when port 0 is asked for (4.0, PR #977), and the reuse_port option
+// (4.3).
 
 package tcpserver
 

@@ -247,10 +247,17 @@ func (s *TCPServer) Start() error {
 
 // Stop stops accepting: every listening socket is taken off the loop and closed, and the
 // sockets Bind kept for Start are closed too (Tornado leaves those open). Connections already
-// accepted go on; their streams are the handler's. Stopping twice does nothing (Tornado 3.2
-// would close the sockets again). It may run from a callback, HandleStream included: a batch of
-// accepts stops at once, and the events still queued for a closed listener are dropped by the
-// loop, so no accept ever runs on a closed descriptor (Tornado met EBADF there until 5.0, #2069).
+// accepted go on; their streams are the handler's.
+//
+// Stopping twice does nothing. Tornado 3.2's second stop() raises nothing either, but calls
+// remove_handler again for every descriptor number it had: a number the process has reused since,
+// for a new connection, loses that connection's handler.
+//
+// Stop may run from a callback, HandleStream included: the batch of accepts under way ends before
+// its next accept, and the loop drops the events still queued for a closed listener, so no accept
+// runs on a closed descriptor. Tornado 3.2's accept handler loops "while True": after a
+// handle_stream that stopped the server, it called accept on the socket stop() had just closed
+// and raised EBADF (fixed in 5.0, #2069).
 func (s *TCPServer) Stop() {
 	if s.stopped {
 		return
@@ -298,8 +305,9 @@ func (s *TCPServer) handleConnection(conn int, addr unix.Sockaddr) {
 }
 
 // handle calls HandleStream; a panic closes the stream, is logged with the peer's address and
-// stack, and goes no further: the rest of the accept batch and the loop carry on (Tornado logs
-// "Error in connection callback" the same way).
+// stack, and goes no further: the rest of the accept batch and the loop carry on. Tornado 3.2
+// logs "Error in connection callback" and carries on too, but does nothing to the stream: one
+// that handle_stream had already set reading stays open on the loop until its peer leaves.
 func (s *TCPServer) handle(stream *IOStream, address string) {
 	defer func() {
 		if r := recover(); r != nil {

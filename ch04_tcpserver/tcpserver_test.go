@@ -330,7 +330,8 @@ func TestTCPServerStopFromCallback(t *testing.T) {
 // Stop while connections wait to be accepted on two listeners, both readable in the same pass
 // of the loop: Stop from the first HandleStream ends that batch, the other listener's event is
 // dropped, no accept touches a closed descriptor (no EBADF, no panic logged), and the loop
-// goes on. Tornado 3.2 raised EBADF here (fixed in 5.1, #2069).
+// goes on. Tornado 3.2 raised EBADF here: its accept handler's "while True" called accept again on
+// the socket stop() had just closed (fixed in 5.0, #2069).
 func TestTCPServerStopWithQueuedAccepts(t *testing.T) {
 	testutil.CheckLeaks(t)
 	const perListener = 20
