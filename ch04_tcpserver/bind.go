@@ -1,6 +1,7 @@
 // Listening TCP sockets for a port on every address a name stands for. Mirrors
-// tornado/netutil.py bind_sockets (3.2), with two fixes from Tornado's later versions: the
-// reuse_port option, and one port number for IPv4 and IPv6 when port 0 is asked for (PR #977).
+// tornado/netutil.py bind_sockets (3.2), with two fixes from Tornado's later versions: one port
+// number for IPv4 and IPv6 when port 0 is asked for (4.0, PR #977), and the reuse_port option
+// (4.3).
 
 package tcpserver
 
@@ -58,6 +59,10 @@ const portZeroAttempts = 5
 // so far is closed and the error, matching its errno (errors.Is(err, unix.EADDRINUSE)), is
 // returned. Resolving a name may block while DNS answers, as getaddrinfo does in Tornado: bind
 // before starting the loop.
+//
+// The sockets are recorded for a parent that hands them to a child it executes again
+// (ListeningSockets); in such a child (InheritSockets), the call adopts the group it inherited,
+// after checking it against the arguments, instead of binding.
 func BindSockets(port int, address string, family int, backlog int, reusePort bool) ([]int, error) {
 	if port < 0 || port > 65535 {
 		return nil, fmt.Errorf("tcpserver: port %d is not in the range 0 to 65535", port)
@@ -69,7 +74,9 @@ func BindSockets(port int, address string, family int, backlog int, reusePort bo
 	if err != nil {
 		return nil, err
 	}
-	return bindAll(addrs, uint16(port), backlog, reusePort)
+	return bindOrAdopt(fmt.Sprintf("BindSockets(%d, %q)", port, address),
+		func() ([]int, error) { return bindAll(addrs, uint16(port), backlog, reusePort) },
+		func(group []int) error { return checkInheritedTCP(group, addrs, uint16(port), reusePort) })
 }
 
 // A bindAddr is one address to listen on and whether a name resolved to it (rather than the

@@ -36,6 +36,10 @@ var ErrNotSocket = errors.New("tcpserver: file exists and is not a socket")
 //
 // On Linux a path beginning with "@" names a socket in the abstract namespace, as in Go's net
 // package: no file is made, so there is nothing to remove and no mode to set.
+//
+// The socket is recorded as BindSockets's are; in a child executed again with its parent's
+// sockets (InheritSockets), the call adopts the inherited socket bound to path, and leaves the
+// file, which is the parent's live socket, alone.
 func BindUnixSocket(path string, mode fs.FileMode, backlog int) (int, error) {
 	if mode == 0 {
 		mode = DefaultUnixSocketMode
@@ -43,6 +47,23 @@ func BindUnixSocket(path string, mode fs.FileMode, backlog int) (int, error) {
 	if backlog <= 0 {
 		backlog = blocking.Backlog
 	}
+	fds, err := bindOrAdopt(fmt.Sprintf("BindUnixSocket(%q)", path),
+		func() ([]int, error) {
+			fd, err := bindUnix(path, mode, backlog)
+			if err != nil {
+				return nil, err
+			}
+			return []int{fd}, nil
+		},
+		func(group []int) error { return checkInheritedUnix(group, path) })
+	if err != nil {
+		return -1, err
+	}
+	return fds[0], nil
+}
+
+// bindUnix makes the socket and its file.
+func bindUnix(path string, mode fs.FileMode, backlog int) (int, error) {
 	inFileSystem := runtime.GOOS != "linux" || !strings.HasPrefix(path, "@")
 	if inFileSystem {
 		if err := removeStaleSocket(path); err != nil {

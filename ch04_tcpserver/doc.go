@@ -17,12 +17,14 @@
 //     there is data. The data a read callback receives is lent until it returns. Its bytes go
 //     through a Transport (transport.go), a plain socket here and TLS in chapter 6, so that the
 //     stream's logic does not know which it has. Connect is the client side.
-//   - netutil: BindSockets and BindUnixSocket make listening sockets; AddAcceptHandler accepts
-//     on the loop, at most 128 connections per event, and backs off when the process is out of
-//     descriptors instead of spinning.
-//   - TCPServer: New(handler, options), then Listen; or Bind and Start; or AddSockets. Each
-//     accepted connection becomes an IOStream given to the Handler's HandleStream. The options
-//     are WithIOLoop (otherwise the loop is chosen lazily, when sockets are first added),
+//   - netutil: BindSockets and BindUnixSocket make listening sockets, recorded for chapter 5's
+//     processes, whose children adopt them instead of binding (inherit.go); AddAcceptHandler
+//     accepts on the loop, at most 128 connections per event, and backs off when the process is
+//     out of descriptors instead of spinning.
+//   - TCPServer: New(handler, options), then Listen; or Bind and Start (MarkStarted, then
+//     AddPendingSockets: chapter 5 forks between the two); or AddSockets. Each accepted
+//     connection becomes an IOStream given to the Handler's HandleStream. The options are
+//     WithIOLoop (otherwise the loop is chosen lazily, when sockets are first added),
 //     WithLogger, and the StreamOptions (WithMaxBufferSize, WithReadChunkSize,
 //     WithMaxWriteBufferSize, WithStreamLogger) that every stream of the server gets. Stop is
 //     idempotent and safe from a callback.

@@ -143,13 +143,13 @@ func (s *TCPServer) Listen(port int, address string) error {
 	if err != nil {
 		return err
 	}
-	return s.adopt(fds)
+	return s.addOwned(fds)
 }
 
-// adopt adds sockets the server made itself (Listen, Bind, Start). If one cannot be added, the
+// addOwned adds sockets the server made itself (Listen, Bind, Start). If one cannot be added, the
 // ones this call added are taken off the loop again and all of fds are closed: nothing is left
 // half-listening.
-func (s *TCPServer) adopt(fds []int) error {
+func (s *TCPServer) addOwned(fds []int) error {
 	before := len(s.listeners)
 	if err := s.AddSockets(fds); err != nil {
 		for _, l := range s.listeners[before:] {
@@ -226,13 +226,24 @@ func (s *TCPServer) Bind(port int, address string, family, backlog int, reusePor
 		s.pending = append(s.pending, fds...)
 		return nil
 	}
-	return s.adopt(fds)
+	return s.addOwned(fds)
 }
 
 // Start accepts on the sockets Bind made. It runs once: a second call is ErrAlreadyStarted.
-// This chapter serves in one process; chapter 5's Start(n) forks n processes first (Tornado's
-// start(num_processes)). If the pending sockets cannot be added, they are all closed.
+// If the pending sockets cannot be added, they are all closed. It is MarkStarted followed by
+// AddPendingSockets: this chapter serves in one process, and chapter 5's Start(n) forks between
+// the two, as Tornado's start(num_processes) does.
 func (s *TCPServer) Start() error {
+	if err := s.MarkStarted(); err != nil {
+		return err
+	}
+	return s.AddPendingSockets()
+}
+
+// MarkStarted is the first half of Start: it marks the server started, or says why it cannot
+// start (ErrAlreadyStarted, ErrServerStopped), so that a Start that forks learns it before it
+// forks. From now on Bind adds its sockets at once.
+func (s *TCPServer) MarkStarted() error {
 	if s.stopped {
 		return ErrServerStopped
 	}
@@ -240,17 +251,34 @@ func (s *TCPServer) Start() error {
 		return ErrAlreadyStarted
 	}
 	s.started = true
+	return nil
+}
+
+// AddPendingSockets is the second half of Start: it accepts on the sockets Bind kept, choosing
+// the loop if none was given (AddSockets), in the process that will serve them. If they cannot
+// be added, they are all closed. It needs MarkStarted first.
+func (s *TCPServer) AddPendingSockets() error {
+	if !s.started {
+		return errors.New("tcpserver: AddPendingSockets before MarkStarted")
+	}
 	fds := s.pending
 	s.pending = nil
-	return s.adopt(fds)
+	return s.addOwned(fds)
 }
 
 // Stop stops accepting: every listening socket is taken off the loop and closed, and the
 // sockets Bind kept for Start are closed too (Tornado leaves those open). Connections already
-// accepted go on; their streams are the handler's. Stopping twice does nothing (Tornado 3.2
-// would close the sockets again). It may run from a callback, HandleStream included: a batch of
-// accepts stops at once, and the events still queued for a closed listener are dropped by the
-// loop, so no accept ever runs on a closed descriptor (Tornado met EBADF there until 5.0, #2069).
+// accepted go on; their streams are the handler's.
+//
+// Stopping twice does nothing. Tornado 3.2's second stop() raises nothing either, but calls
+// remove_handler again for every descriptor number it had: a number the process has reused since,
+// for a new connection, loses that connection's handler.
+//
+// Stop may run from a callback, HandleStream included: the batch of accepts under way ends before
+// its next accept, and the loop drops the events still queued for a closed listener, so no accept
+// runs on a closed descriptor. Tornado 3.2's accept handler loops "while True": after a
+// handle_stream that stopped the server, it called accept on the socket stop() had just closed
+// and raised EBADF (fixed in 5.0, #2069).
 func (s *TCPServer) Stop() {
 	if s.stopped {
 		return
@@ -298,8 +326,9 @@ func (s *TCPServer) handleConnection(conn int, addr unix.Sockaddr) {
 }
 
 // handle calls HandleStream; a panic closes the stream, is logged with the peer's address and
-// stack, and goes no further: the rest of the accept batch and the loop carry on (Tornado logs
-// "Error in connection callback" the same way).
+// stack, and goes no further: the rest of the accept batch and the loop carry on. Tornado 3.2
+// logs "Error in connection callback" and carries on too, but does nothing to the stream: one
+// that handle_stream had already set reading stays open on the loop until its peer leaves.
 func (s *TCPServer) handle(stream *IOStream, address string) {
 	defer func() {
 		if r := recover(); r != nil {

@@ -274,6 +274,55 @@ func TestTCPServerBindStart(t *testing.T) {
 	expectEcho(t, serverTestDial(t, "tcp", addrs[1]), "bound after Start\n")
 }
 
+// Chapter 5's Start(n) forks between MarkStarted and AddPendingSockets, where Tornado's
+// start(num_processes) forks between setting _started and adding the pending sockets: a second
+// start is refused before it could fork, and during the fork the loop does not watch the sockets
+// yet (each child chooses its own loop). Start is the two steps with nothing between them.
+func TestTCPServerStartAroundFork(t *testing.T) {
+	testutil.CheckLeaks(t)
+	st := newServerTest(t, echoStream)
+	forks := 0
+	startN := func(n int) error { // chapter 5's Start(n), with a fork that only counts
+		if err := st.srv.MarkStarted(); err != nil {
+			return err
+		}
+		if n != 1 {
+			forks++
+			if len(st.srv.listeners) != 0 {
+				t.Errorf("the loop watches %d sockets during the fork, want none", len(st.srv.listeners))
+			}
+		}
+		return st.srv.AddPendingSockets()
+	}
+	st.on(func() {
+		if err := st.srv.Bind(0, "127.0.0.1", unix.AF_INET, 0, false); err != nil {
+			t.Error(err)
+		}
+		if err := st.srv.AddPendingSockets(); err == nil {
+			t.Error("AddPendingSockets before MarkStarted succeeded")
+		}
+		if err := startN(2); err != nil {
+			t.Errorf("Start(2): %v", err)
+		}
+		if err := startN(2); !errors.Is(err, ErrAlreadyStarted) {
+			t.Errorf("second Start(2): %v, want ErrAlreadyStarted", err)
+		}
+		if err := st.srv.Start(); !errors.Is(err, ErrAlreadyStarted) {
+			t.Errorf("Start after Start(2): %v, want ErrAlreadyStarted", err)
+		}
+		if forks != 1 {
+			t.Errorf("%d forks, want 1: a second start must fail before forking", forks)
+		}
+	})
+	expectEcho(t, serverTestDial(t, "tcp", st.addr()), "accepted after the fork\n")
+	st.on(func() {
+		st.srv.Stop()
+		if err := st.srv.MarkStarted(); !errors.Is(err, ErrServerStopped) {
+			t.Errorf("MarkStarted after Stop: %v, want ErrServerStopped", err)
+		}
+	})
+}
+
 // Stop closes the listening sockets (new clients are refused) but not the connections already
 // accepted, which go on; a second Stop does nothing; listening again after Stop is refused.
 // Sockets bound for a Start that never came are closed too (the leak check).
@@ -330,7 +379,8 @@ func TestTCPServerStopFromCallback(t *testing.T) {
 // Stop while connections wait to be accepted on two listeners, both readable in the same pass
 // of the loop: Stop from the first HandleStream ends that batch, the other listener's event is
 // dropped, no accept touches a closed descriptor (no EBADF, no panic logged), and the loop
-// goes on. Tornado 3.2 raised EBADF here (fixed in 5.1, #2069).
+// goes on. Tornado 3.2 raised EBADF here: its accept handler's "while True" called accept again on
+// the socket stop() had just closed (fixed in 5.0, #2069).
 func TestTCPServerStopWithQueuedAccepts(t *testing.T) {
 	testutil.CheckLeaks(t)
 	const perListener = 20
