@@ -64,7 +64,8 @@ func edgeAgainstLevel(env *tourEnv) (triggerFacts, error) {
 	env.say("    level-triggered: READ again at once (%s): %d bytes are still unread, so it keeps saying so", roundDuration(f.Level.Asked), rest)
 	env.say("    edge-triggered:  nothing in %s: nothing new arrived, so the %d unread bytes wait, unannounced", roundDuration(f.Edge.Asked), rest)
 	env.say("  Then %q arrives: a new edge, READ, and the reader must now read until EAGAIN: it gets %q.", f.Edge.More, f.Edge.Drained)
-	env.say("  ch03/epoll is level-triggered, as Tornado is: one recv per event, and what is left is reported")
-	env.say("  on the next pass. Go's own runtime registers sockets edge-triggered, and its readers drain.")
+	env.say("  ch03/epoll is level-triggered, as Tornado is, and makes one recv per event (Tornado's IOStream")
+	env.say("  reads until EAGAIN): what is left is reported on the next pass. Go's own runtime registers")
+	env.say("  sockets edge-triggered, and its readers drain.")
 	return f, nil
 }

@@ -6,7 +6,7 @@ func init() {
 	register(
 		Entry{
 			ID:      "ch04/echo",
-			Summary: "Tornado's EchoServer: a TCPServer whose HandleStream reads a line with IOStream.ReadUntil and writes it back, on one IOLoop",
+			Summary: "Tornado's EchoServer (the TCPServer docstring's example, since Tornado 4.5): a TCPServer whose HandleStream reads a line with IOStream.ReadUntil and writes it back, on one IOLoop",
 			Listen:  listener(tcpserver.ListenEcho),
 		},
 		Entry{
