@@ -13,7 +13,8 @@ import (
 	tcpserver "tornadotcp/ch04_tcpserver"
 )
 
-// Tornado's first startup form, with Tornado's own EchoServer:
+// Tornado's first startup form, with the EchoServer of Tornado's docstring (an example since
+// 4.5):
 //
 //	server = EchoServer()
 //	server.listen(8888)

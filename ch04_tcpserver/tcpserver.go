@@ -1,6 +1,6 @@
 // TCPServer: listening sockets on a loop, and an IOStream for each connection they accept,
-// handed to the application. Mirrors tornado/tcpserver.py (3.2), the tutorial's "two hundred
-// lines": listen, add_sockets, add_socket, bind, start, stop, handle_stream and
+// handed to the application. Mirrors tornado/tcpserver.py (3.2), the tutorial's "two hundred-odd
+// lines" (两百多行): listen, add_sockets, add_socket, bind, start, stop, handle_stream and
 // _handle_connection, with stop made idempotent (Tornado 4.5, #1901).
 
 package tcpserver

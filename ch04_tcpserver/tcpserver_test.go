@@ -1,6 +1,7 @@
-// TCPServer, after tornado/test/tcpserver_test.py and the parts of netutil_test.py and
-// httpserver_test.py that concern it: the three ways to start, Stop twice and from a callback,
-// Stop while accepts are queued, a panicking HandleStream, the lazily chosen loop.
+// TCPServer, after tornado/test/tcpserver_test.py (from 4.2; stop twice from 4.5, stop in a
+// callback from 5.0) and the parts of netutil_test.py and httpserver_test.py that concern it:
+// the three ways to start, Stop twice and from a callback, Stop while accepts are queued, a
+// panicking HandleStream, the lazily chosen loop.
 
 package tcpserver
 
