@@ -4,7 +4,8 @@
 //	go run ./chapters                       the tour
 //	go run ./chapters list                  every server id, one line each
 //	go run ./chapters run ID [-addr H:P]    one server in the foreground
-//	go run ./chapters bench [-quick]        blocking versus non-blocking, measured
+//	go run ./chapters bench [-quick]        blocking versus non-blocking, measured, into a temp dir
+//	go run ./chapters bench -out book/results   the same, replacing the book's results
 package main
 
 import (
