@@ -144,9 +144,9 @@ func (e *externals) Close() error {
 // buildTimeout bounds compiling a peer; gnet's first build also downloads its modules.
 const buildTimeout = 3 * time.Minute
 
-// run runs argv in dir and returns its combined output, the command's error naming its last
+// runIn runs argv in dir and returns its combined output, the command's error naming its last
 // line of output.
-func run(dir string, argv ...string) (string, error) {
+func runIn(dir string, argv ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -192,13 +192,13 @@ func BuildC() (*CBuild, error) {
 	c := &CBuild{dir: dir, bin: filepath.Join(dir, "echo")}
 	src := filepath.Join(dir, "echo.c")
 	if err = os.WriteFile(src, cEchoSource, 0o644); err == nil {
-		_, err = run(dir, cc, "-O2", "-o", c.bin, src)
+		_, err = runIn(dir, cc, "-O2", "-o", c.bin, src)
 	}
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	if version, err := run(dir, cc, "--version"); err == nil {
+	if version, err := runIn(dir, cc, "--version"); err == nil {
 		c.Compiler, _, _ = strings.Cut(version, "\n")
 	}
 	return c, nil
@@ -255,7 +255,7 @@ func BuildGnet() (*GnetBuild, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := run(src, goCmd, "mod", "download"); err != nil {
+	if _, err := runIn(src, goCmd, "mod", "download"); err != nil {
 		return nil, fmt.Errorf("%w: its module is neither in the module cache nor served: %w", ErrNoGnet, err)
 	}
 	dir, err := os.MkdirTemp("", "bench-gnetecho-")
@@ -263,11 +263,11 @@ func BuildGnet() (*GnetBuild, error) {
 		return nil, err
 	}
 	g := &GnetBuild{dir: dir, bin: filepath.Join(dir, "gnetecho")}
-	if _, err := run(src, goCmd, "build", "-o", g.bin, "."); err != nil {
+	if _, err := runIn(src, goCmd, "build", "-o", g.bin, "."); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	if version, err := run(src, goCmd, "env", "GOVERSION"); err == nil {
+	if version, err := runIn(src, goCmd, "env", "GOVERSION"); err == nil {
 		g.GoVersion = strings.TrimSpace(version)
 	}
 	return g, nil
