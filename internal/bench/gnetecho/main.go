@@ -1,7 +1,7 @@
 // Command gnetecho is the echo protocol on gnet v2 with one event loop: a Go server that owns
 // its epoll loop the way chapter 3's does, measured beside it by `chapters bench` (row
-// gnet/echo). It is a module of its own so that the book's module depends on nothing but
-// golang.org/x/sys.
+// gnet/echo). It is a module of its own so that the book's module keeps its own dependencies
+// to golang.org/x/sys and go-cmp.
 //
 // Usage: gnetecho HOST:PORT (port 0 picks one). The first line on standard output is
 // `listening on HOST:PORT`; SIGTERM stops it with status 0.
@@ -10,7 +10,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"os"
@@ -83,6 +85,25 @@ func (e *echo) OnTraffic(c gnet.Conn) gnet.Action {
 		return gnet.Close
 	}
 	c.Discard(end)
+	return gnet.None
+}
+
+// OnClose runs just before gnet sends what is left of a connection's output, which it does
+// without waiting: whatever the kernel does not take at once would be lost. After the client's
+// EOF the protocol owes it every complete line, so the socket is made blocking for that last
+// send, bounded by a send timeout so that a client that never reads cannot hold the loop.
+func (e *echo) OnClose(c gnet.Conn, err error) gnet.Action {
+	if !errors.Is(err, io.EOF) || c.OutboundBuffered() == 0 {
+		return gnet.None
+	}
+	fd := c.Fd()
+	timeout := unix.NsecToTimeval(int64(5 * time.Second))
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &timeout); err != nil {
+		log.Printf("gnetecho: %s: %v", c.RemoteAddr(), err)
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		log.Printf("gnetecho: %s: %v", c.RemoteAddr(), err)
+	}
 	return gnet.None
 }
 
