@@ -18,7 +18,8 @@ const usage = `usage:
   chapters                          the tour: every chapter's lesson, live, in about a minute
   chapters list                     every runnable server id with a one-line description
   chapters run ID [-addr HOST:PORT] run one server until interrupted (default 127.0.0.1:8888)
-  chapters bench [flags]            benchmarks; 'chapters bench -h' lists the flags
+  chapters bench [flags]            benchmarks into a new temp dir ('chapters bench -h' for flags);
+                                    -out book/results regenerates the book's results
 `
 
 func main() {

@@ -17,6 +17,9 @@
 // out of several rounds), markdown.go, charts.go and svg.go (the book's tables and charts),
 // write.go (the files).
 //
+// `go run ./chapters bench` runs DefaultPlan and writes its files into a new temporary
+// directory; `go run ./chapters bench -out book/results` writes the book's.
+//
 // Tornado has no benchmark harness of its own; this package is where the book's claims about
 // blocking and non-blocking servers are measured rather than asserted.
 package bench
