@@ -4,7 +4,8 @@
 //	go run ./chapters                       the tour
 //	go run ./chapters list                  every server id, one line each
 //	go run ./chapters run ID [-addr H:P]    one server in the foreground
-//	go run ./chapters bench [-quick]        blocking versus non-blocking, measured
+//	go run ./chapters bench [-quick]        blocking versus non-blocking, measured, into a temp dir
+//	go run ./chapters bench -out book/results   the same, replacing the book's results
 package main
 
 import (
@@ -17,7 +18,8 @@ const usage = `usage:
   chapters                          the tour: every chapter's lesson, live, in about a minute
   chapters list                     every runnable server id with a one-line description
   chapters run ID [-addr HOST:PORT] run one server until interrupted (default 127.0.0.1:8888)
-  chapters bench [flags]            benchmarks; 'chapters bench -h' lists the flags
+  chapters bench [flags]            benchmarks into a new temp dir ('chapters bench -h' for flags);
+                                    -out book/results regenerates the book's results
 `
 
 func main() {

@@ -81,6 +81,22 @@ func Tables(results []Result) []Table {
 		Header: []string{"server", "connections", "client", "requests/s", "p50 (µs)", "p99 (µs)", "server CPU µs/request", "socket errors", "non-2xx", "mismatches", "result"},
 		Right:  []bool{false, true, false, true, true, true, true, true, true, true, false}}
 
+	// Where the run has the floor, ping-pong's CPU per message is also shown as a multiple of the
+	// C server's at the same connection count, and requests per second as a fraction of nginx's:
+	// ratios from one run hold where absolute times drift with the machine.
+	pingCPU := func(r Result) float64 { return r.PingPong.CPUMicrosPerMsg }
+	httpRate := func(r Result) float64 { return r.HTTP.PerSecond }
+	cFloor := reference(results, CEpoll, KindPingPong, pingCPU)
+	nginx := reference(results, NginxHTTP, KindHTTP, httpRate)
+	if cFloor != nil {
+		pingPong.Header = slices.Insert(pingPong.Header, 6, "CPU ÷ "+CEpoll)
+		pingPong.Right = slices.Insert(pingPong.Right, 6, true)
+	}
+	if nginx != nil {
+		httpTable.Header = slices.Insert(httpTable.Header, 4, "requests/s ÷ "+NginxHTTP)
+		httpTable.Right = slices.Insert(httpTable.Right, 4, true)
+	}
+
 	// Rows of one size sit together, servers in the plan's order, so they read as a comparison.
 	results = slices.Clone(results)
 	slices.SortStableFunc(results, func(a, b Result) int {
@@ -109,6 +125,9 @@ func Tables(results []Result) []Table {
 			if p := r.PingPong; p != nil {
 				cells = []string{fmt.Sprintf("%.0f", p.PerSecond), fmt.Sprintf("%.0f", p.P50Micros), fmt.Sprintf("%.0f", p.P99Micros), fmt.Sprintf("%.1f", p.CPUMicrosPerMsg), strconv.FormatInt(p.Mismatches, 10)}
 			}
+			if cFloor != nil {
+				cells = slices.Insert(cells, 4, ratio(cFloor, r, pingCPU))
+			}
 			pingPong.Rows = append(pingPong.Rows, append(append([]string{r.Server, conns(sc.Conns, sc)}, cells...), outcome(r)))
 		case KindWatchCost:
 			cells := []string{dash, dash, dash, dash}
@@ -123,6 +142,9 @@ func Tables(results []Result) []Table {
 				cells = []string{client, fmt.Sprintf("%.0f", h.PerSecond), fmt.Sprintf("%.0f", h.P50Micros), fmt.Sprintf("%.0f", h.P99Micros), fmt.Sprintf("%.1f", h.CPUMicrosPerRequest),
 					strconv.FormatInt(h.SocketErrors, 10), strconv.FormatInt(h.Non2xx, 10), strconv.FormatInt(h.Mismatches, 10)}
 			}
+			if nginx != nil {
+				cells = slices.Insert(cells, 2, ratio(nginx, r, httpRate))
+			}
 			httpTable.Rows = append(httpTable.Rows, append(append([]string{r.Server, conns(sc.Conns, sc)}, cells...), outcome(r)))
 		}
 	}
@@ -136,6 +158,31 @@ func Tables(results []Result) []Table {
 }
 
 const dash = "—"
+
+// reference is server's value at each connection count among the completed results of kind,
+// or nil if it has none.
+func reference(results []Result, server string, kind Kind, value func(Result) float64) map[int]float64 {
+	var ref map[int]float64
+	for _, r := range results {
+		if r.Server == server && r.Scenario.Kind == kind && r.OK() && (r.PingPong != nil || r.HTTP != nil) {
+			if ref == nil {
+				ref = map[int]float64{}
+			}
+			ref[r.Scenario.Conns] = value(r)
+		}
+	}
+	return ref
+}
+
+// ratio is r's value divided by the reference's at r's connection count, to two places, or a
+// dash where either is missing.
+func ratio(ref map[int]float64, r Result, value func(Result) float64) string {
+	base, ok := ref[r.Scenario.Conns]
+	if !ok || base == 0 || !r.OK() || (r.PingPong == nil && r.HTTP == nil) {
+		return dash
+	}
+	return fmt.Sprintf("%.2f", value(r)/base)
+}
 
 // conns is a connection count, with the lowered thread limit when the scenario set one.
 func conns(n int, sc Scenario) string {

@@ -97,3 +97,44 @@ func TestWriteMarkdown(t *testing.T) {
 		}
 	}
 }
+
+// With the C floor in the results, the ping-pong table divides each server's CPU per message by
+// the floor's at the same connection count; with nginx, the HTTP table divides requests per
+// second by nginx's. Without them the tables keep their usual columns (TestTablesRows).
+func TestTablesRatioColumns(t *testing.T) {
+	pp := func(server string, conns int, cpu float64) Result {
+		return Result{Server: server, Scenario: PingPong(conns), PingPong: &PingPongResult{Conns: conns, Messages: 1, CPUMicrosPerMsg: cpu}}
+	}
+	web := func(server string, rps float64) Result {
+		return Result{Server: server, Scenario: HTTP(50), HTTP: &HTTPResult{Client: "wrk 4.1", Conns: 50, Requests: 1, PerSecond: rps}}
+	}
+	results := []Result{
+		pp(CEpoll, 1, 25), pp(CEpoll, 100, 12.5), pp("ch03/epoll", 1, 28.75), pp("ch03/epoll", 100, 12.5),
+		pp("ch00/net", 1000, 15), // no floor at 1,000
+		{Server: "ch04/echo", Scenario: PingPong(1), Died: "exit status 2"},
+		web(NginxHTTP, 40000), web("ch04/http", 38000),
+	}
+	tables := Tables(results)
+	pingPong, httpTable := tables[0], tables[1]
+	if pingPong.Name != "pingpong" || httpTable.Name != "http" {
+		t.Fatalf("tables %s, %s", pingPong.Name, httpTable.Name)
+	}
+	if got := pingPong.Header[6]; got != "CPU ÷ c/epoll" || !pingPong.Right[6] {
+		t.Errorf("ping-pong column 6 is %q, want the ratio to the C floor, right-aligned", got)
+	}
+	want := map[string]string{"c/epoll 1": "1.00", "ch03/epoll 1": "1.15", "ch04/echo 1": dash, "c/epoll 100": "1.00", "ch03/epoll 100": "1.00", "ch00/net 1000": dash}
+	for _, row := range pingPong.Rows {
+		if got := row[6]; got != want[row[0]+" "+row[1]] {
+			t.Errorf("%s at %s connections: ratio %q, want %q", row[0], row[1], got, want[row[0]+" "+row[1]])
+		}
+		if len(row) != len(pingPong.Header) {
+			t.Errorf("row %q has %d cells, header %d", row, len(row), len(pingPong.Header))
+		}
+	}
+	if got := httpTable.Header[4]; got != "requests/s ÷ nginx/http" {
+		t.Errorf("HTTP column 4 is %q, want the ratio to nginx", got)
+	}
+	if got := httpTable.Rows[1]; got[0] != "ch04/http" || got[3] != "38000" || got[4] != "0.95" {
+		t.Errorf("ch04/http row = %q, want 38000 requests/s, 0.95 of nginx's", got)
+	}
+}

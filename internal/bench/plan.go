@@ -30,17 +30,23 @@ var blockingPlan = []Scenario{Idle(100), Idle(1000), Idle(5000), PingPong(1), Pi
 // fit below it); poll adds WatchCost(10000) in its own row.
 var singleThreadPlan = []Scenario{IdleCPU(), PingPong(1), PingPong(100), Idle(100), Idle(1000), WatchCost(0), WatchCost(1000)}
 
-// loopPlan is what chapter 3's epoll server runs: the full idle ladder up to C10K (the issue's
-// targets: at most 1 KiB of RSS and 8 OS threads at 10,000 connections, all served sooner than
-// ch00/net serves its own), the idle CPU, ping-pong up to 1,000 connections, and the watch-cost
-// curve, which should stay flat (within 1.2 times its WatchCost(0)).
+// loopPlan is what chapter 3's epoll server runs: the full idle ladder up to C10K (memory and
+// threads per connection, and how soon all are served beside ch00/net), the idle CPU,
+// ping-pong up to 1,000 connections, and the watch-cost curve, which an epoll loop should keep
+// flat.
 var loopPlan = []Scenario{Idle(100), Idle(1000), Idle(10000), IdleCPU(), PingPong(1), PingPong(100), PingPong(1000),
 	WatchCost(0), WatchCost(1000), WatchCost(10000)}
 
+// peerPlan is what the echo peers run (peers.go): the C floor and gnet, for the CPU a message
+// costs an event loop at 1, 100 and 1,000 connections, and for what 10,000 idle connections
+// cost one.
+var peerPlan = []Scenario{PingPong(1), PingPong(100), PingPong(1000), Idle(10000)}
+
 // DefaultPlan is what `chapters bench` runs. A later chapter adds its servers as rows, and may
 // add scenarios to earlier rows. Keep ch00/net first: it is the baseline every table is read
-// against. Each row's server must be in the catalog, or be external (IsExternal: the real
-// Tornado); the tables keep the plan's order of servers.
+// against. Each row's server must be in the catalog, or be a peer (IsExternal: the C floor,
+// gnet, the real Tornado, nginx), which the tables show beside the book's server it is
+// compared with; the tables keep the plan's order of servers.
 //
 // Chapter 2 gives the baseline and the threaded server the watch-cost scenarios too, so that
 // the table compares select's and poll's curve with servers whose cost per message does not
@@ -58,13 +64,16 @@ var DefaultPlan = Plan{
 	{"ch02/busypoll", singleThreadPlan},
 	{"ch02/select", singleThreadPlan},
 	{"ch02/poll", slices.Concat(singleThreadPlan, []Scenario{WatchCost(10000)})},
+	{CEpoll, peerPlan},
+	{GnetEcho, peerPlan},
 	{"ch03/epoll", loopPlan},
 	{"ch03/poll", []Scenario{PingPong(1), PingPong(100), WatchCost(0), WatchCost(1000), WatchCost(10000), IdleCPU()}},
 	{"ch04/echo", []Scenario{Idle(1000), Idle(10000), IdleCPU(), PingPong(1), PingPong(100), PingPong(1000)}},
-	{"tornado/echo", []Scenario{Idle(1000), Idle(10000), IdleCPU(), PingPong(1), PingPong(100), PingPong(1000)}},
+	{TornadoEcho, []Scenario{Idle(1000), Idle(10000), IdleCPU(), PingPong(1), PingPong(100), PingPong(1000)}},
 	{"ch00/http", []Scenario{HTTP(50)}},
+	{NginxHTTP, []Scenario{HTTP(50)}},
 	{"ch04/http", []Scenario{HTTP(50)}},
-	{"tornado/http", []Scenario{HTTP(50)}},
+	{TornadoHTTP, []Scenario{HTTP(50)}},
 }
 
 // Only keeps the rows whose server is in ids, in the plan's order. An id the plan does not

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -17,6 +19,10 @@ import (
 // ErrNoListeningLine is returned by Start when the server exits or stays silent instead of
 // printing `listening on HOST:PORT` first.
 var ErrNoListeningLine = errors.New("server did not say where it listens")
+
+// ErrNotListening is returned by StartListening when the server exits or does not accept
+// connections on its address in time.
+var ErrNotListening = errors.New("server is not listening")
 
 // How long a server may take to start listening, and to exit after SIGTERM before it is killed.
 const (
@@ -52,32 +58,14 @@ func Start(exe, id string, maxThreads int, pin *Pinning) (*Proc, error) {
 // StartCommand runs argv as server id, on the server CPU of pin if pin is applied, and waits for
 // its listening line. Any program will do that behaves as `chapters run` does: it prints
 // `listening on HOST:PORT` as the first line of its standard output, and exits with status 0 on
-// SIGTERM. The real Tornado's servers are started this way (tornado.go).
+// SIGTERM. The real Tornado's servers are started this way (tornado.go), and so are the C and
+// gnet echo servers (peers.go).
 func StartCommand(id string, argv []string, pin *Pinning) (*Proc, error) {
-	if len(argv) == 0 {
-		return nil, fmt.Errorf("starting %s: no command", id)
-	}
-	p := &Proc{
-		ID:      id,
-		cmd:     exec.Command(argv[0], argv[1:]...),
-		stderr:  &lastWords{},
-		exited:  make(chan struct{}),
-		stopped: make(chan struct{}),
-	}
 	first := &firstLine{line: make(chan string, 1)}
-	p.cmd.Stdout = first
-	p.cmd.Stderr = p.stderr
-	// A server that leaves a child holding the pipes must not hang Wait forever.
-	p.cmd.WaitDelay = time.Second
-	if err := pin.start(p.cmd); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", id, err)
+	p, err := launch(id, argv, first, pin)
+	if err != nil {
+		return nil, err
 	}
-	p.PID = p.cmd.Process.Pid
-	go func() {
-		p.waitErr = p.cmd.Wait()
-		close(p.exited)
-	}()
-
 	timer := time.NewTimer(startTimeout)
 	defer timer.Stop()
 	select {
@@ -95,6 +83,64 @@ func StartCommand(id string, argv []string, pin *Pinning) (*Proc, error) {
 		p.Stop()
 		return nil, fmt.Errorf("%s: nothing after %v: %w", id, startTimeout, ErrNoListeningLine)
 	}
+}
+
+// StartListening runs argv as server id, a program that prints no listening line but is told
+// its address (nginx, which reads it from its configuration): the server is ready once addr
+// accepts a connection. It exits with status 0 on SIGTERM, as StartCommand's servers do.
+func StartListening(id string, argv []string, addr string, pin *Pinning) (*Proc, error) {
+	p, err := launch(id, argv, io.Discard, pin)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(startTimeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, dialTimeout)
+		if err == nil {
+			c.Close()
+			p.Addr = addr
+			return p, nil
+		}
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("%s: exited (%v): %s: %w", id, p.waitErr, p.stderr.Summary(), ErrNotListening)
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.Stop()
+			return nil, fmt.Errorf("%s: %s refused connections for %v: %w", id, addr, startTimeout, ErrNotListening)
+		}
+		// Nothing announces that another process has begun to listen: ask again shortly.
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// launch starts argv as server id with its standard output going to stdout, and reaps it when
+// it exits.
+func launch(id string, argv []string, stdout io.Writer, pin *Pinning) (*Proc, error) {
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("starting %s: no command", id)
+	}
+	p := &Proc{
+		ID:      id,
+		cmd:     exec.Command(argv[0], argv[1:]...),
+		stderr:  &lastWords{},
+		exited:  make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	p.cmd.Stdout = stdout
+	p.cmd.Stderr = p.stderr
+	// A server that leaves a child holding the pipes must not hang Wait forever.
+	p.cmd.WaitDelay = time.Second
+	if err := pin.start(p.cmd); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", id, err)
+	}
+	p.PID = p.cmd.Process.Pid
+	go func() {
+		p.waitErr = p.cmd.Wait()
+		close(p.exited)
+	}()
+	return p, nil
 }
 
 // Sample reads the server's counters now.

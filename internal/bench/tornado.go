@@ -1,6 +1,6 @@
 // The real Tornado in the tables: finding it, writing its scripts (tornado_scripts.go) and
-// starting them as servers the way `chapters run` starts ours. Their ids, tornado/echo and
-// tornado/http, are the bench's own: they are not in the catalog, as they are not the book's code.
+// starting them as servers the way `chapters run` starts ours. It is one of the peers
+// (peers.go): its ids, tornado/echo and tornado/http, are not in the catalog.
 
 package bench
 
@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,13 +26,6 @@ const (
 var tornadoScripts = map[string]struct{ file, source string }{
 	TornadoEcho: {"tornado_echo.py", tornadoEchoScript},
 	TornadoHTTP: {"tornado_http.py", tornadoHTTPScript},
-}
-
-// IsExternal reports whether id is a server the bench starts itself (the real Tornado's) rather
-// than through `chapters run`, and so one the catalog does not list.
-func IsExternal(id string) bool {
-	_, ok := tornadoScripts[id]
-	return ok
 }
 
 // ErrNoTornado is returned when no Python at hand can import tornado.
@@ -139,75 +131,22 @@ func (t *Tornado) Close() error {
 	return err
 }
 
-// externals starts a plan's servers: the catalog's through `chapters run`, Tornado's with Python.
-type externals struct {
-	exe     string
-	tornado *Tornado // nil when the plan has no Tornado row or Tornado is missing
-}
-
-// prepareExternals finds Tornado if the plan has a row for it and writes its scripts. Without
-// Tornado those rows are left out of the plan, each with a line in skipped (and on progress)
-// saying why: the real Tornado joins the tables only where it is installed.
-func prepareExternals(exe string, plan Plan, progress io.Writer) (Plan, *externals, []string) {
-	ext := &externals{exe: exe}
-	var needTornado bool
-	for _, row := range plan {
-		needTornado = needTornado || IsExternal(row.Server)
-	}
-	if !needTornado {
-		return plan, ext, nil
-	}
+// prepareTornado finds the real Tornado and writes its scripts.
+func prepareTornado() (*Tornado, error) {
 	t, err := FindTornado()
-	if err == nil {
-		err = t.WriteScripts()
+	if err != nil {
+		return nil, err
 	}
-	if err == nil {
-		ext.tornado = t
-		fmt.Fprintf(progress, "bench: %s\n", t)
-		return plan, ext, nil
+	if err := t.WriteScripts(); err != nil {
+		return nil, err
 	}
-	var kept Plan
-	var skipped []string
-	for _, row := range plan {
-		if IsExternal(row.Server) {
-			skipped = append(skipped, fmt.Sprintf("%s: %v", row.Server, err))
-			fmt.Fprintf(progress, "bench: skipping %s: %v\n", row.Server, err)
-			continue
-		}
-		kept = append(kept, row)
-	}
-	return kept, ext, skipped
+	return t, nil
 }
 
-// start starts server id for one scenario. maxThreads is the Go runtime's, so Tornado's servers
-// ignore it.
-func (e *externals) start(id string, maxThreads int, pin *Pinning) (*Proc, error) {
-	if !IsExternal(id) {
-		return Start(e.exe, id, maxThreads, pin)
-	}
-	if e.tornado == nil {
-		return nil, fmt.Errorf("%s: %w", id, ErrNoTornado)
-	}
-	argv, err := e.tornado.Command(id)
+func (t *Tornado) start(id string, pin *Pinning) (*Proc, error) {
+	argv, err := t.Command(id)
 	if err != nil {
 		return nil, err
 	}
 	return StartCommand(id, argv, pin)
-}
-
-// describe is what ran server id when it is not the book's: "Tornado 6.2 on Python 3.11.2
-// (/usr/bin/python3)", or "".
-func (e *externals) describe(id string) string {
-	if IsExternal(id) && e.tornado != nil {
-		return e.tornado.String()
-	}
-	return ""
-}
-
-// Close removes what prepareExternals wrote.
-func (e *externals) Close() error {
-	if e.tornado == nil {
-		return nil
-	}
-	return e.tornado.Close()
 }
