@@ -183,4 +183,3 @@ func TestEchoServerClientNotReading(t *testing.T) {
 	}
 	assertNoLog(t, et.logs, "level=WARN", "level=ERROR")
 }
-
