@@ -25,7 +25,7 @@ type Server struct {
 	name     string // "busypoll", "select", "poll", for log lines
 	listener int
 	addr     string
-	waker    *waker             // wakes a sleeping loop on Stop; nil for busy-poll, which never sleeps
+	waker    *Waker             // wakes a sleeping loop on Stop; nil for busy-poll, which never sleeps
 	run      func(*loop) error  // the server's loop: pass after pass until Stop
 	admit    func(fd int) error // may refuse a new connection's descriptor (select's wall); nil admits all
 	stop     atomic.Bool        // set by Stop; the loop checks it every pass
@@ -46,7 +46,7 @@ func newServer(hostport, name string, sleeps bool) (*Server, error) {
 	}
 	s := &Server{name: name, listener: fd, addr: addr}
 	if sleeps {
-		if s.waker, err = newWaker(); err != nil {
+		if s.waker, err = NewWaker(); err != nil {
 			unix.Close(fd)
 			return nil, err
 		}
@@ -89,19 +89,20 @@ func (s *Server) Stop() error {
 func (s *Server) wake() {
 	s.stop.Store(true)
 	if s.waker != nil {
-		s.waker.wake()
+		s.waker.Wake()
 	}
 }
 
 // closeFDs closes the listener and the waker. Lifecycle calls it once, under its lock.
 func (s *Server) closeFDs() error {
+	var err error
 	if s.waker != nil {
-		s.waker.close()
+		err = s.waker.Close()
 	}
-	if err := unix.Close(s.listener); err != nil {
-		return fmt.Errorf("close listener: %w", err)
+	if cerr := unix.Close(s.listener); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close listener: %w", cerr))
 	}
-	return nil
+	return err
 }
 
 func (s *Server) logf(format string, args ...any) {
