@@ -24,5 +24,6 @@
 //     hands the kernel the whole list and the kernel checks every entry, so each pass costs time
 //     in proportion to the number of connections, busy or not. Chapter 3's epoll removes that.
 //
-// Sockets, addresses, the accept call and the line framing are chapter 1's, imported.
+// Sockets, addresses, the accept call, what its errors mean, the line framing and Lifecycle are
+// chapter 1's, imported.
 package nonblocking

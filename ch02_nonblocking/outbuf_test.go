@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	blocking "tornadotcp/ch01_blocking"
 	"tornadotcp/internal/testutil"
 )
 
@@ -216,8 +217,8 @@ func TestOutBufReleasesMemoryWhenEmpty(t *testing.T) {
 	}
 }
 
-// A peer that has gone makes Flush fail with EPIPE (or ECONNRESET), which PeerGone recognises:
-// the connection is dropped, not the process (Go ignores SIGPIPE on sockets).
+// A peer that has gone makes Flush fail with EPIPE (or ECONNRESET), which chapter 1's PeerGone
+// recognises: the connection is dropped, not the process (Go ignores SIGPIPE on sockets).
 func TestOutBufPeerGone(t *testing.T) {
 	testutil.CheckLeaks(t)
 	w, r := socketPair(t)
@@ -225,7 +226,7 @@ func TestOutBufPeerGone(t *testing.T) {
 	var b OutBuf
 	b.Append([]byte("nobody is listening\n"))
 	_, err := b.Flush(w)
-	if !PeerGone(err) {
+	if !blocking.PeerGone(err) {
 		t.Fatalf("Flush to a closed peer: %v, want EPIPE or ECONNRESET", err)
 	}
 	if b.Len() == 0 {

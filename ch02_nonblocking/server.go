@@ -6,7 +6,7 @@ package nonblocking
 import (
 	"errors"
 	"fmt"
-	"log"
+	"log/slog"
 	"runtime"
 	"sync/atomic"
 
@@ -18,9 +18,9 @@ import (
 // Server is a single-threaded echo server on non-blocking sockets. NewBusyPoll, NewSelect or
 // NewPoll makes one; they differ only in how the loop learns which sockets are ready.
 type Server struct {
-	// ErrorLog receives refused connections, connections closed for an error, and accept
-	// failures. Nil means log's default logger.
-	ErrorLog *log.Logger
+	// Logger receives refused connections, connections closed for an error, and accept
+	// failures. Nil means slog.Default().
+	Logger *slog.Logger
 
 	name     string // "busypoll", "select", "poll", for log lines
 	listener int
@@ -30,7 +30,7 @@ type Server struct {
 	admit    func(fd int) error // may refuse a new connection's descriptor (select's wall); nil admits all
 	stop     atomic.Bool        // set by Stop; the loop checks it every pass
 
-	life Lifecycle
+	life blocking.Lifecycle
 }
 
 // newServer listens on hostport, non-blocking, with a waker when the loop will sleep.
@@ -105,11 +105,12 @@ func (s *Server) closeFDs() error {
 	return err
 }
 
-func (s *Server) logf(format string, args ...any) {
-	msg := fmt.Sprintf("ch02/%s %s: "+format, append([]any{s.name, s.addr}, args...)...)
-	if s.ErrorLog != nil {
-		s.ErrorLog.Print(msg)
-		return
+// log is where the server reports: Logger, or slog.Default() when that is nil, with the
+// server's id and address.
+func (s *Server) log() *slog.Logger {
+	l := s.Logger
+	if l == nil {
+		l = slog.Default()
 	}
-	log.Print(msg)
+	return l.With("server", "ch02/"+s.name, "addr", s.addr)
 }

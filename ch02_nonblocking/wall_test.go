@@ -76,7 +76,7 @@ func TestSelectFDSetSizeWall(t *testing.T) {
 	}
 	var reported int
 	logLines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	count := regexp.MustCompile(`\((\d+) times since the last report\)$`)
+	count := regexp.MustCompile(` times=(\d+)$`)
 	for _, line := range logLines {
 		if !strings.Contains(line, "FD_SETSIZE") {
 			t.Errorf("unexpected log line: %q", line)

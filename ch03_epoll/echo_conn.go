@@ -6,6 +6,7 @@
 package ioloop
 
 import (
+	blocking "tornadotcp/ch01_blocking"
 	nonblocking "tornadotcp/ch02_nonblocking"
 )
 
@@ -80,7 +81,7 @@ func (s *EchoServer) watch(c *echoConn) {
 // reset, a broken pipe) or the server is stopping (err nil).
 func (s *EchoServer) drop(c *echoConn, err error) {
 	fd := c.FD()
-	if err != nil && !nonblocking.PeerGone(err) {
+	if err != nil && !blocking.PeerGone(err) {
 		s.log.Warn("closing connection", "fd", fd, "err", err)
 	}
 	s.loop.RemoveHandler(fd)

@@ -106,11 +106,11 @@ func TestAcceptBacksOffOnPersistentError(t *testing.T) {
 	t.Logf("log:\n%s", logs)
 }
 
-// The survival test. A child process (this test binary again) serves a tiny echo with a
-// descriptor limit of 64. The parent opens 200 clients: the child accepts what fits, then accept
-// fails with EMFILE while the rest wait in the queue. While starved the child keeps serving the
-// clients it has, uses under 20% of a core, and logs the episode once. When the parent closes its
-// clients the child's descriptors come back, and a new client is served.
+// Surviving a full descriptor table. A child process (this test binary again) serves a tiny
+// echo with a descriptor limit of 64. The parent opens 200 clients: the child accepts what fits,
+// then accept fails with EMFILE while the rest wait in the queue. While starved the child keeps
+// serving the clients it has, uses under 20% of a core, and logs the episode once. When the
+// parent closes its clients the child's descriptors come back, and a new client is served.
 func TestAcceptSurvivesEMFILE(t *testing.T) {
 	if os.Getenv(emfileChildEnv) == "1" {
 		emfileChild(t)

@@ -38,7 +38,7 @@ type wallFacts struct {
 	Refused      int           // closed by the server instead of echoed
 	FirstRefused int           // the first refused client, counting from 1; 0 if none was
 	StillServing bool          // client 1 was echoed again after the refusals
-	Log          string        // the server's first log line about the wall, without its prefix
+	Log          string        // the server's first log line about the wall, without its date
 	LogLines     int           // its log lines about the wall
 	LogCount     int           // the refusals those lines count
 	RefusedFD    int           // the descriptor that line names: the first one select could not watch
@@ -126,7 +126,7 @@ func selectWall(env *tourEnv, id string, plan wallPlan) (wallFacts, error) {
 	if exit != nil {
 		return f, fmt.Errorf("the child ended with %v after SIGTERM: %s", exit, firstLine(stderr))
 	}
-	f.Log, f.LogLines, f.LogCount = wallLog(stderr, c.Addr)
+	f.Log, f.LogLines, f.LogCount = wallLog(stderr)
 	if m := refusedFD.FindStringSubmatch(f.Log); m != nil {
 		f.RefusedFD, _ = strconv.Atoi(m[1])
 	}
@@ -208,10 +208,9 @@ func wrapList(items []string, width int) []string {
 var refusedFD = regexp.MustCompile(`\bfd (\d+): `)
 
 // wallLog reads a select server's standard error: the first line that speaks of FD_SETSIZE,
-// from the server's address on (the log package's date and time are left out), how many such
-// lines there are, and how many refusals they count together ("... (7 times since the last
-// report)" counts 7, a line without a count 1).
-func wallLog(stderr []byte, addr string) (first string, lines, refusals int) {
+// without the log's date and time, how many such lines there are, and how many refusals they
+// count together (a line ending "times=7" counts 7, a line without a count 1).
+func wallLog(stderr []byte) (first string, lines, refusals int) {
 	sc := bufio.NewScanner(bytes.NewReader(stderr))
 	for sc.Scan() {
 		line := sc.Text()
@@ -226,14 +225,14 @@ func wallLog(stderr []byte, addr string) (first string, lines, refusals int) {
 			refusals++
 		}
 		if first == "" {
-			first = line
-			if _, rest, ok := strings.Cut(line, addr+": "); ok {
-				first = rest
-			}
+			first = logDate.ReplaceAllString(line, "")
 		}
 	}
 	return first, lines, refusals
 }
 
 // timesSince finds the count in a line that stands for several refusals.
-var timesSince = regexp.MustCompile(`\((\d+) times since the last report\)$`)
+var timesSince = regexp.MustCompile(` times=(\d+)$`)
+
+// logDate is the date and time that slog's default logger starts a line with.
+var logDate = regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d `)

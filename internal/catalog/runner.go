@@ -9,7 +9,6 @@ import (
 	"fmt"
 
 	blocking "tornadotcp/ch01_blocking"
-	nonblocking "tornadotcp/ch02_nonblocking"
 	ioloop "tornadotcp/ch03_epoll"
 	tcpserver "tornadotcp/ch04_tcpserver"
 )
@@ -31,7 +30,7 @@ type runner struct {
 	srv  loopServer // the loop's goroutine only, once Serve has begun
 	addr string
 
-	life nonblocking.Lifecycle
+	life blocking.Lifecycle
 }
 
 // newRunner makes a loop, the server (newServer must put it on that loop, with
