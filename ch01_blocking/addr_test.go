@@ -78,7 +78,8 @@ func TestParseAddrErrors(t *testing.T) {
 }
 
 func TestFormatAddrOtherKinds(t *testing.T) {
-	if got := blocking.FormatAddr(&unix.SockaddrUnix{Name: "/tmp/echo.sock"}); got != "/tmp/echo.sock" {
+	sa := &unix.SockaddrUnix{Name: "/tmp/echo.sock"}
+	if got := blocking.FormatAddr(sa); got != "/tmp/echo.sock" {
 		t.Errorf("unix socket: got %q", got)
 	}
 	// Any other kind is named by its type rather than mistaken for an address.

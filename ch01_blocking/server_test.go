@@ -30,7 +30,8 @@ var constructors = []struct {
 }
 
 // forEachServer runs test as a subtest for each kind of server.
-func forEachServer(t *testing.T, test func(t *testing.T, newServer func(string) (*blocking.Server, error))) {
+func forEachServer(t *testing.T,
+	test func(t *testing.T, newServer func(string) (*blocking.Server, error))) {
 	for _, c := range constructors {
 		t.Run(c.name, func(t *testing.T) {
 			testutil.CheckLeaks(t)

@@ -114,7 +114,8 @@ func TestOutBufPartialWritesKeepOrder(t *testing.T) {
 	}
 	unix.Shutdown(w, unix.SHUT_WR)
 	if g := <-got; !bytes.Equal(g, want) {
-		t.Fatalf("reader got %d bytes, want %d, equal prefix %d", len(g), len(want), commonPrefix(g, want))
+		t.Fatalf("reader got %d bytes, want %d, equal prefix %d",
+			len(g), len(want), commonPrefix(g, want))
 	}
 	if partial == 0 {
 		t.Errorf("no Flush was partial: the test did not exercise a full socket buffer")
@@ -165,7 +166,8 @@ func TestOutBufWriteKeepsOrder(t *testing.T) {
 	}
 	unix.Shutdown(w, unix.SHUT_WR)
 	if g := <-got; !bytes.Equal(g, want) {
-		t.Fatalf("reader got %d bytes, want %d, equal prefix %d", len(g), len(want), commonPrefix(g, want))
+		t.Fatalf("reader got %d bytes, want %d, equal prefix %d",
+			len(g), len(want), commonPrefix(g, want))
 	}
 }
 

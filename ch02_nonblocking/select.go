@@ -46,7 +46,8 @@ func NewSelect(hostport string) (*Server, error) {
 
 func admitForSelect(fd int) error {
 	if fd >= FDSetSize {
-		return fmt.Errorf("fd %d: %w; ch02/poll and chapter 3's epoll have no such limit", fd, ErrDescriptorTooLarge)
+		return fmt.Errorf("fd %d: %w; ch02/poll and chapter 3's epoll have no such limit",
+			fd, ErrDescriptorTooLarge)
 	}
 	return nil
 }

@@ -25,9 +25,9 @@ type Server struct {
 	name     string // "busypoll", "select", "poll", for log lines
 	listener int
 	addr     string
-	waker    *Waker             // wakes a sleeping loop on Stop; nil for busy-poll, which never sleeps
+	waker    *Waker             // wakes a sleeping loop on Stop; nil for busy-poll: it never sleeps
 	run      func(*loop) error  // the server's loop: pass after pass until Stop
-	admit    func(fd int) error // may refuse a new connection's descriptor (select's wall); nil admits all
+	admit    func(fd int) error // may refuse a new connection's descriptor (select's wall)
 	stop     atomic.Bool        // set by Stop; the loop checks it every pass
 
 	life blocking.Lifecycle

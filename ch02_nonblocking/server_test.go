@@ -94,7 +94,8 @@ func TestServersHalfClose(t *testing.T) {
 		}
 		big := testutil.Lines(3<<20/100, 100)
 		if got := testutil.SendAndReadAll(t, testutil.Dial(t, s.Addr()), big); !bytes.Equal(got, big) {
-			t.Fatalf("got %d bytes back, want %d (equal prefix %d)", len(got), len(big), commonPrefix(got, big))
+			t.Fatalf("got %d bytes back, want %d (equal prefix %d)",
+				len(got), len(big), commonPrefix(got, big))
 		}
 	})
 }

@@ -15,7 +15,8 @@ import (
 
 // ErrDescriptorTooLarge says a descriptor is at or above FDSetSize, beyond what select(2) can
 // watch.
-var ErrDescriptorTooLarge = errors.New("descriptor at or above FD_SETSIZE (1024), beyond what select(2) can watch")
+var ErrDescriptorTooLarge = errors.New(
+	"descriptor at or above FD_SETSIZE (1024), beyond what select(2) can watch")
 
 // Listen is chapter 1's Listen (close-on-exec, SO_REUSEADDR, V6ONLY, backlog 128) with the
 // listener switched to non-blocking mode, so that accept returns EAGAIN when the queue is empty

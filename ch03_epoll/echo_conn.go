@@ -20,7 +20,8 @@ type echoConn struct {
 // monitor, costing no pass anything.
 func (s *EchoServer) open(fd int) {
 	c := &echoConn{EchoConn: nonblocking.NewEchoConn(fd), events: READ}
-	if err := s.loop.AddHandler(fd, func(_ int, events uint32) { s.handle(c, events) }, READ); err != nil {
+	handler := func(_ int, events uint32) { s.handle(c, events) }
+	if err := s.loop.AddHandler(fd, handler, READ); err != nil {
 		s.log.Warn("cannot watch a new connection; closing it", "fd", fd, "err", err)
 		c.Close()
 		return

@@ -18,9 +18,9 @@ import (
 )
 
 // EchoServer serves the echo protocol from one IOLoop: a single OS thread for all its
-// connections, asleep in the monitor while they are idle. Chapter 2's poll server rebuilt its list of
-// descriptors on every pass; here each connection tells the monitor what it wants once, and again
-// only when that changes, so an idle connection costs nothing per pass.
+// connections, asleep in the monitor while they are idle. Chapter 2's poll server rebuilt its
+// list of descriptors on every pass; here each connection tells the monitor what it wants once,
+// and again only when that changes, so an idle connection costs nothing per pass.
 type EchoServer struct {
 	loop     *IOLoop
 	log      *slog.Logger // the loop's

@@ -121,7 +121,8 @@ func TestEchoServerEcho(t *testing.T) {
 func TestEchoServerHalfCloseWithPendingOutput(t *testing.T) {
 	forEachMonitor(t, func(t *testing.T, m monitor) {
 		s, _ := serveNew(t, m)
-		if got := testutil.SendAndReadAll(t, testutil.Dial(t, s.Addr()), []byte("a\nb\nunfinished")); string(got) != "a\nb\n" {
+		c := testutil.Dial(t, s.Addr())
+		if got := testutil.SendAndReadAll(t, c, []byte("a\nb\nunfinished")); string(got) != "a\nb\n" {
 			t.Fatalf("got %q, want %q", got, "a\nb\n")
 		}
 		big := testutil.Lines(3<<20/100, 100)

@@ -106,7 +106,8 @@ func acceptTestDial(t *testing.T, port, n int) []int {
 			t.Fatalf("socket: %v", err)
 		}
 		clients = append(clients, fd)
-		if err := unix.Connect(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		sa := &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
+		if err := unix.Connect(fd, sa); err != nil {
 			t.Fatalf("connect client %d: %v", len(clients), err)
 		}
 	}
@@ -158,7 +159,8 @@ func TestAcceptHandlerTwiceIsAnError(t *testing.T) {
 	testutil.CheckLeaks(t)
 	loop, _, logTo := acceptTestLoop(t)
 	listener, _ := acceptTestListener(t, 0)
-	remove, err := AddAcceptHandler(loop, *listener, func(conn int, _ unix.Sockaddr) { unix.Close(conn) }, logTo)
+	closeConn := func(conn int, _ unix.Sockaddr) { unix.Close(conn) }
+	remove, err := AddAcceptHandler(loop, *listener, closeConn, logTo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +228,9 @@ func TestAcceptHandlerTakesAtMost128PerEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	acceptTestRun(t, loop)
-	acceptTestWait(t, loop, "every connection", func() bool { return accepted == clients && !counting })
+	acceptTestWait(t, loop, "every connection", func() bool {
+		return accepted == clients && !counting
+	})
 	acceptTestOnLoop(t, loop, remove)
 	t.Logf("batches: %v", batches)
 	total := 0

@@ -28,7 +28,8 @@ type allocTarget interface {
 
 // allocServer is a server on a loop of its own (not started) and a blocking client connected
 // to it, all closed by the returned function once the loop has stopped.
-func allocServer(tb testing.TB, newServer func(loop *ioloop.IOLoop) allocTarget) (loop *ioloop.IOLoop, client int, closeAll func()) {
+func allocServer(tb testing.TB, newServer func(loop *ioloop.IOLoop) allocTarget) (
+	loop *ioloop.IOLoop, client int, closeAll func()) {
 	tb.Helper()
 	loop, err := ioloop.New()
 	if err != nil {

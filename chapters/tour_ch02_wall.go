@@ -72,8 +72,10 @@ func selectWall(env *tourEnv, id string, plan wallPlan) (wallFacts, error) {
 	}()
 
 	env.say("")
-	env.say("  %s (pid %d, %s) sleeps in select(2), whose descriptor sets are bitmaps of", id, c.Pid, c.Addr)
-	env.say("  FD_SETSIZE = 1024 bits: descriptor 1024 has no bit. %d clients connect, one after another:", plan.Clients)
+	env.say("  %s (pid %d, %s) sleeps in select(2), whose descriptor sets are bitmaps of",
+		id, c.Pid, c.Addr)
+	env.say("  FD_SETSIZE = 1024 bits: descriptor 1024 has no bit. "+
+		"%d clients connect, one after another:", plan.Clients)
 	start := time.Now()
 	deadline := start.Add(plan.Within)
 	for f.Clients < plan.Clients && time.Now().Before(deadline) {
@@ -88,7 +90,8 @@ func selectWall(env *tourEnv, id string, plan wallPlan) (wallFacts, error) {
 			kept = append(kept, cl)
 			f.Served++
 			if f.FirstRefused > 0 {
-				return f, fmt.Errorf("%w: client %d was served after client %d was refused", errNoWall, f.Clients, f.FirstRefused)
+				return f, fmt.Errorf("%w: client %d was served after client %d was refused",
+					errNoWall, f.Clients, f.FirstRefused)
 			}
 		case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 			cl.Close()
@@ -130,23 +133,31 @@ func selectWall(env *tourEnv, id string, plan wallPlan) (wallFacts, error) {
 	if m := refusedFD.FindStringSubmatch(f.Log); m != nil {
 		f.RefusedFD, _ = strconv.Atoi(m[1])
 	}
-	env.say("    clients 1 to %d were echoed and stayed; clients %d to %d were closed as soon as they were accepted",
+	env.say("    clients 1 to %d were echoed and stayed; "+
+		"clients %d to %d were closed as soon as they were accepted",
 		f.Served, f.FirstRefused, f.Clients)
-	env.say("    client 1 was echoed again afterwards: the server stayed up (%d clients in %s)", f.Clients, roundDuration(f.Took))
+	env.say("    client 1 was echoed again afterwards: the server stayed up (%d clients in %s)",
+		f.Clients, roundDuration(f.Took))
 	if f.Log != "" {
-		env.say("    its log counted %d refusals in %d lines (at most one a second); the first:", f.LogCount, f.LogLines)
+		env.say("    its log counted %d refusals in %d lines (at most one a second); the first:",
+			f.LogCount, f.LogLines)
 		env.say("      %s", f.Log)
 	}
-	env.say("  The wall counts descriptor numbers, not clients. Before the first client the child had %d", len(f.Own))
+	env.say("  The wall counts descriptor numbers, not clients. "+
+		"Before the first client the child had %d", len(f.Own))
 	env.say("  descriptors open (/proc/%d/fd):", f.Pid)
 	for _, line := range wrapList(f.Own, 88) {
 		env.say("      %s", line)
 	}
-	env.say("  standard input, output and error, the listener, the two ends of the pipe that wakes select,")
-	env.say("  and whatever else the process had open. That left %d numbers below %d: %d clients were served.",
+	env.say("  standard input, output and error, the listener, " +
+		"the two ends of the pipe that wakes select,")
+	env.say("  and whatever else the process had open. "+
+		"That left %d numbers below %d: %d clients were served.",
 		nonblocking.FDSetSize-len(f.Own), nonblocking.FDSetSize, f.Served)
-	env.say("  poll(2) takes a list, not a bitmap, and has no wall; but like select it hands the kernel every")
-	env.say("  descriptor on every call. Chapter 3's epoll removes that cost: `go run ./chapters bench` measures it.")
+	env.say("  poll(2) takes a list, not a bitmap, and has no wall; " +
+		"but like select it hands the kernel every")
+	env.say("  descriptor on every call. " +
+		"Chapter 3's epoll removes that cost: `go run ./chapters bench` measures it.")
 	return f, nil
 }
 
