@@ -9,6 +9,8 @@
 //     keep the rest until the socket is writable, in order, and free it when empty.
 //   - EchoConn is one connection's state: its descriptor, chapter 1's Lines, an OutBuf, and
 //     whether it is reading, has seen EOF, or is closing.
+//   - Waker is the self-pipe of tornado/platform/posix.py (3.2): Stop wakes a loop asleep in
+//     select or poll through it, and chapter 3's loop uses it where there is no eventfd.
 //   - The select server is the fallback backend of tornado/platform/select.py (3.2) with the
 //     IOLoop written out inline, one pass at a time. Tornado has no poll backend; the poll
 //     server is the step between select and chapter 3's epoll.
