@@ -11,32 +11,44 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// SplitHostPort splits "HOST:PORT" into the host, as written, and the port, a number from 0 to
+// 65535. net.SplitHostPort's error already names the address, so it is returned as it is.
+func SplitHostPort(hostport string) (host string, port int, err error) {
+	host, portText, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return "", 0, err
+	}
+	n, err := strconv.ParseUint(portText, 10, 16)
+	if err != nil {
+		return "", 0, fmt.Errorf("address %q: port must be a number from 0 to 65535", hostport)
+	}
+	return host, int(n), nil
+}
+
 // ParseAddr turns "127.0.0.1:8888" or "[::1]:0" into a socket address and its family.
 // The host must be a literal IP address: this chapter binds exactly one socket, so it does not
 // resolve names (chapter 4's BindSockets does, as Tornado's bind_sockets does).
 func ParseAddr(hostport string) (unix.Sockaddr, int, error) {
-	host, portText, err := net.SplitHostPort(hostport)
+	host, port, err := SplitHostPort(hostport)
 	if err != nil {
-		return nil, 0, fmt.Errorf("address %q: %w", hostport, err)
-	}
-	port, err := strconv.ParseUint(portText, 10, 16)
-	if err != nil {
-		return nil, 0, fmt.Errorf("address %q: port must be a number from 0 to 65535", hostport)
+		return nil, 0, err
 	}
 	if host == "" {
 		host = "0.0.0.0"
 	}
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
-		return nil, 0, fmt.Errorf("address %q: host %q is not an IP address (names are not resolved here): use a literal such as 127.0.0.1 or ::1", hostport, host)
+		return nil, 0, fmt.Errorf("address %q: host %q is not an IP address (names are not "+
+			"resolved here): use a literal such as 127.0.0.1 or ::1", hostport, host)
 	}
 	if ip.Zone() != "" {
-		return nil, 0, fmt.Errorf("address %q: IPv6 zones (%%%s) are not supported: use an address without one, such as ::1", hostport, ip.Zone())
+		return nil, 0, fmt.Errorf("address %q: IPv6 zones (%%%s) are not supported: use an "+
+			"address without one, such as ::1", hostport, ip.Zone())
 	}
 	if ip.Is4() || ip.Is4In6() {
-		return &unix.SockaddrInet4{Port: int(port), Addr: ip.Unmap().As4()}, unix.AF_INET, nil
+		return &unix.SockaddrInet4{Port: port, Addr: ip.Unmap().As4()}, unix.AF_INET, nil
 	}
-	return &unix.SockaddrInet6{Port: int(port), Addr: ip.As16()}, unix.AF_INET6, nil
+	return &unix.SockaddrInet6{Port: port, Addr: ip.As16()}, unix.AF_INET6, nil
 }
 
 // FormatAddr is the inverse of ParseAddr: "127.0.0.1:8888", "[::1]:8888", or a unix socket path.

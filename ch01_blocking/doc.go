@@ -17,6 +17,8 @@
 //     connection: the C10K problem, measurable with OSThreads and ended by the Go runtime's
 //     thread limit (runtime/debug.SetMaxThreads).
 //
-// The framing of the echo protocol (Lines) and the socket helpers are written once here and
-// imported by the later chapters.
+// The framing of the echo protocol (Lines), the socket helpers, what accept's errors mean
+// (AcceptAgain, OutOfDescriptors, AcceptBackoff), which errors mean the client went away
+// (PeerGone) and how a server is served once and stopped from anywhere (Lifecycle) are written
+// once here and imported by the later chapters.
 package blocking

@@ -4,8 +4,7 @@ package blocking
 
 import (
 	"errors"
-	"fmt"
-	"log"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -17,8 +16,9 @@ var ErrServerClosed = errors.New("blocking: server closed")
 
 // Server is a blocking echo server: NewIterative or NewThreaded makes one.
 type Server struct {
-	// ErrorLog receives one line per connection that ended in an error. Nil means log's default.
-	ErrorLog *log.Logger
+	// Logger receives one line per connection that ended in an error, and the accept loop's
+	// reports. Nil means slog.Default().
+	Logger *slog.Logger
 
 	threaded bool
 	listener int
@@ -27,9 +27,9 @@ type Server struct {
 	mu       sync.Mutex
 	conns    map[int]struct{} // descriptors being served, so Stop can wake them
 	stopping bool
-	serving  bool
-	served   chan struct{} // closed when Serve has cleaned up
 	handlers sync.WaitGroup
+
+	life Lifecycle
 }
 
 // NewIterative listens on hostport and returns a server that handles one connection at a time:
@@ -57,7 +57,6 @@ func newServer(hostport string, threaded bool) (*Server, error) {
 		listener: fd,
 		addr:     addr,
 		conns:    make(map[int]struct{}),
-		served:   make(chan struct{}),
 	}, nil
 }
 
@@ -67,23 +66,17 @@ func (s *Server) Addr() string { return s.addr }
 // Serve accepts and serves connections until Stop. It returns nil after Stop, once every
 // connection is closed, or the accept error that ended it.
 func (s *Server) Serve() error {
-	s.mu.Lock()
-	if s.stopping || s.serving {
-		s.mu.Unlock()
-		return ErrServerClosed
+	if err := s.life.Begin(); err != nil {
+		return err
 	}
-	s.serving = true
-	s.mu.Unlock()
-
 	err := s.acceptLoop()
 	s.handlers.Wait()
-	unix.Close(s.listener)
-	close(s.served)
-	return err
+	return errors.Join(err, s.life.End(s.closeListener))
 }
 
 func (s *Server) acceptLoop() error {
-	var backoff time.Duration
+	log := s.log()
+	var backoff AcceptBackoff
 	for {
 		fd, _, err := Accept(s.listener)
 		if err != nil {
@@ -91,18 +84,16 @@ func (s *Server) acceptLoop() error {
 				return nil
 			}
 			switch {
-			case errors.Is(err, unix.EINTR), errors.Is(err, unix.ECONNABORTED):
+			case AcceptAgain(err):
 				continue
-			case errors.Is(err, unix.EMFILE), errors.Is(err, unix.ENFILE):
-				// Out of descriptors: wait for some to be freed rather than spin on accept.
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.logf("%v; retrying in %v", err, backoff)
-				time.Sleep(backoff)
+			case OutOfDescriptors(err):
+				// Wait for descriptors to be freed rather than spin on accept.
+				time.Sleep(backoff.Failed(log, err, false))
 				continue
 			}
 			return err
 		}
-		backoff = 0
+		backoff.Succeeded(log)
 		if !s.track(fd) {
 			unix.Close(fd)
 			return nil
@@ -121,8 +112,8 @@ func (s *Server) acceptLoop() error {
 
 func (s *Server) serveConn(fd int) {
 	err := Echo(fd)
-	if err != nil && !isPeerGone(err) && !s.isStopping() {
-		s.logf("connection fd %d: %v", fd, err)
+	if err != nil && !PeerGone(err) && !s.isStopping() {
+		s.log().Warn("closing connection", "fd", fd, "err", err)
 	}
 	s.mu.Lock()
 	delete(s.conns, fd)
@@ -130,9 +121,13 @@ func (s *Server) serveConn(fd int) {
 	unix.Close(fd)
 }
 
-// isPeerGone reports errors that mean the client went away, which are not worth a log line.
-func isPeerGone(err error) bool {
-	return errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.EPIPE)
+// PeerGone reports errors that only mean the client went away: it reset or aborted the
+// connection (ECONNRESET, ECONNABORTED), or closed it while we were still writing (EPIPE).
+// They close that connection quietly, as Tornado's IOStream does for the same three
+// (_ERRNO_CONNRESET in tornado/iostream.py, 3.2), and are not worth a log line.
+func PeerGone(err error) bool {
+	return errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.ECONNABORTED) ||
+		errors.Is(err, unix.EPIPE)
 }
 
 // track records a new connection, unless the server is stopping.
@@ -160,41 +155,35 @@ func (s *Server) isStopping() bool {
 // and recv returns 0. Each descriptor is then closed by the goroutine that was using it, never
 // under its feet, so its number cannot be reused while a call on it is still running.
 func (s *Server) Stop() error {
+	return s.life.Stop(s.wake, s.closeListener)
+}
+
+// wake makes the accept loop and every connection's recv return.
+func (s *Server) wake() {
 	s.mu.Lock()
-	if s.stopping {
-		serving := s.serving
-		s.mu.Unlock()
-		if serving {
-			<-s.served
-		}
-		return nil
-	}
+	defer s.mu.Unlock()
 	s.stopping = true
-	serving := s.serving
 	unix.Shutdown(s.listener, unix.SHUT_RDWR)
 	for fd := range s.conns {
 		unix.Shutdown(fd, unix.SHUT_RDWR)
 	}
-	s.mu.Unlock()
-	if !serving {
-		return wrapClose(unix.Close(s.listener))
-	}
-	<-s.served
-	return nil
 }
 
-func wrapClose(err error) error {
-	if err != nil {
+// closeListener closes the listener, once: Lifecycle calls it when Serve ends, or from a Stop
+// that came before any Serve.
+func (s *Server) closeListener() error {
+	if err := unix.Close(s.listener); err != nil {
 		return wrap("close", err)
 	}
 	return nil
 }
 
-func (s *Server) logf(format string, args ...any) {
-	msg := fmt.Sprintf("%s: "+format, append([]any{s.addr}, args...)...)
-	if s.ErrorLog != nil {
-		s.ErrorLog.Print(msg)
-		return
+// log is where the server reports: Logger, or slog.Default() when that is nil, with the
+// server's address.
+func (s *Server) log() *slog.Logger {
+	l := s.Logger
+	if l == nil {
+		l = slog.Default()
 	}
-	log.Print(msg)
+	return l.With("addr", s.addr)
 }

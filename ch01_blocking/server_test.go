@@ -6,7 +6,6 @@ package blocking_test
 import (
 	"errors"
 	"fmt"
-	"log"
 	"os"
 	"strings"
 	"sync"
@@ -31,7 +30,8 @@ var constructors = []struct {
 }
 
 // forEachServer runs test as a subtest for each kind of server.
-func forEachServer(t *testing.T, test func(t *testing.T, newServer func(string) (*blocking.Server, error))) {
+func forEachServer(t *testing.T,
+	test func(t *testing.T, newServer func(string) (*blocking.Server, error))) {
 	for _, c := range constructors {
 		t.Run(c.name, func(t *testing.T) {
 			testutil.CheckLeaks(t)
@@ -56,7 +56,7 @@ func serve(t *testing.T, newServer func(string) (*blocking.Server, error)) *runn
 		t.Fatalf("listen: %v", err)
 	}
 	r := &running{Server: srv, log: new(testutil.LogBuffer), served: make(chan error, 1)}
-	srv.ErrorLog = log.New(r.log, "", 0)
+	srv.Logger = r.log.Logger()
 	go func() { r.served <- srv.Serve() }()
 	t.Cleanup(func() {
 		if err := srv.Stop(); err != nil {
@@ -281,4 +281,31 @@ func TestThreadedServesConcurrentClients(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// A server given no Logger reports on slog.Default() instead of crashing when it first has
+// something to say.
+func TestServerNilLoggerUsesDefault(t *testing.T) {
+	forEachServer(t, func(t *testing.T, newServer func(string) (*blocking.Server, error)) {
+		logs := testutil.DefaultLog(t)
+		srv, err := newServer("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Logger = nil
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve() }()
+		c := testutil.Dial(t, srv.Addr())
+		c.Send([]byte(strings.Repeat("L", blocking.MaxLineLength+1)))
+		c.ReadToEOF()
+		testutil.WaitFor(t, "the default logger to get the line", func() bool {
+			return strings.Contains(logs.String(), blocking.ErrLineTooLong.Error())
+		})
+		if err := srv.Stop(); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
 }

@@ -9,6 +9,8 @@
 //     keep the rest until the socket is writable, in order, and free it when empty.
 //   - EchoConn is one connection's state: its descriptor, chapter 1's Lines, an OutBuf, and
 //     whether it is reading, has seen EOF, or is closing.
+//   - Waker is the self-pipe of tornado/platform/posix.py (3.2): Stop wakes a loop asleep in
+//     select or poll through it, and chapter 3's loop uses it where there is no eventfd.
 //   - The select server is the fallback backend of tornado/platform/select.py (3.2) with the
 //     IOLoop written out inline, one pass at a time. Tornado has no poll backend; the poll
 //     server is the step between select and chapter 3's epoll.
@@ -24,5 +26,6 @@
 //     hands the kernel the whole list and the kernel checks every entry, so each pass costs time
 //     in proportion to the number of connections, busy or not. Chapter 3's epoll removes that.
 //
-// Sockets, addresses, the accept call and the line framing are chapter 1's, imported.
+// Sockets, addresses, the accept call, what its errors mean, the line framing and Lifecycle are
+// chapter 1's, imported.
 package nonblocking

@@ -5,7 +5,7 @@
 package nonblocking
 
 import (
-	"fmt"
+	"log/slog"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -17,15 +17,14 @@ const (
 	// AcceptBatch is the most connections taken from the listener in one pass, as Tornado does
 	// since 4.1: a flood of new clients must not starve those already connected.
 	AcceptBatch = 128
-	// AcceptPause is how long the listener is left alone after accept ran out of descriptors.
-	AcceptPause = 100 * time.Millisecond
-	// reportInterval is the least time between two log lines about the same kind of trouble.
+	// reportInterval is the least time between two log lines about refused connections.
 	reportInterval = time.Second
 )
 
 // loop is the state of one Serve call. Only the loop's goroutine touches it: no locks.
 type loop struct {
 	s     *Server
+	log   *slog.Logger
 	conns map[int]*EchoConn
 	// buf is the one read buffer of the whole server, RecvBufferSize bytes: every recv lands
 	// here and EchoConn keeps nothing of it, so an idle connection owns no read buffer.
@@ -33,17 +32,17 @@ type loop struct {
 	// resumeAccept: while the process is out of descriptors, the listener is not watched (nor,
 	// by busy-poll, called) until then.
 	resumeAccept time.Time
+	backoff      blocking.AcceptBackoff
 	refused      burst // connections closed at once because the server cannot watch them
-	starved      burst // accepts that failed for want of descriptors
 }
 
 func newLoop(s *Server) *loop {
 	return &loop{
 		s:       s,
+		log:     s.log(),
 		conns:   make(map[int]*EchoConn),
 		buf:     make([]byte, blocking.RecvBufferSize),
-		refused: burst{interval: reportInterval},
-		starved: burst{interval: reportInterval},
+		refused: burst{msg: "closed a new connection at once", interval: reportInterval},
 	}
 }
 
@@ -52,26 +51,28 @@ func (l *loop) stopping() bool { return l.s.stop.Load() }
 // accepting says whether to watch the listener in this pass.
 func (l *loop) accepting(now time.Time) bool { return !now.Before(l.resumeAccept) }
 
-// accept takes up to AcceptBatch connections from the listener, until it says EAGAIN. A client
-// that gave up while waiting in the queue (ECONNABORTED) is skipped. An error it cannot live
+// accept takes up to AcceptBatch connections from the listener, until it says EAGAIN, following
+// chapter 1's rules: a connection's own error is skipped, and an error the server cannot live
 // with ends the loop.
 //
 // Out of descriptors (EMFILE, ENFILE) the connection stays in the queue and the listener stays
 // readable, so a loop that simply retried would spin at full speed writing log lines. Instead
-// it stops watching the listener for AcceptPause and logs once per burst. That is the least
-// that works; chapter 4's accept handler does it properly.
+// it stops watching the listener for chapter 1's AcceptBackoff pause (10 ms, doubling up to
+// 1 s), and the shortage is logged when it starts and when it ends.
 func (l *loop) accept() error {
+	progress := false
 	for range AcceptBatch {
 		fd, err := Accept(l.s.listener)
 		switch {
 		case err == nil:
+			progress = true
 		case WouldBlock(err):
+			l.backoff.Succeeded(l.log)
 			return nil
-		case AcceptAgain(err):
+		case blocking.AcceptAgain(err):
 			continue
-		case OutOfDescriptors(err):
-			l.resumeAccept = time.Now().Add(AcceptPause)
-			l.starved.add(fmt.Sprintf("%v; not accepting for %v", err, AcceptPause))
+		case blocking.OutOfDescriptors(err):
+			l.resumeAccept = time.Now().Add(l.backoff.Failed(l.log, err, progress))
 			return nil
 		default:
 			return err
@@ -79,12 +80,13 @@ func (l *loop) accept() error {
 		if l.s.admit != nil {
 			if err := l.s.admit(fd); err != nil {
 				unix.Close(fd)
-				l.refused.add(fmt.Sprintf("closed a new connection at once: %v", err))
+				l.refused.add(err)
 				continue
 			}
 		}
 		l.conns[fd] = NewEchoConn(fd)
 	}
+	l.backoff.Succeeded(l.log)
 	return nil
 }
 
@@ -102,8 +104,8 @@ func (l *loop) settle(c *EchoConn, err error) bool {
 	if err == nil {
 		err = c.Err()
 	}
-	if err != nil && !PeerGone(err) {
-		l.s.logf("connection fd %d: %v; closing it", c.FD(), err)
+	if err != nil && !blocking.PeerGone(err) {
+		l.log.Warn("closing connection", "fd", c.FD(), "err", err)
 	}
 	l.drop(c)
 	return false
@@ -112,7 +114,7 @@ func (l *loop) settle(c *EchoConn, err error) bool {
 func (l *loop) drop(c *EchoConn) {
 	delete(l.conns, c.FD())
 	if err := c.Close(); err != nil {
-		l.s.logf("connection fd %d: %v", c.FD(), err)
+		l.log.Warn("close connection", "fd", c.FD(), "err", err)
 	}
 }
 
@@ -122,8 +124,7 @@ func (l *loop) drop(c *EchoConn) {
 func (l *loop) tick(now time.Time) (wait time.Duration, ok bool) {
 	for _, d := range []time.Duration{
 		l.resumeAccept.Sub(now),
-		l.refused.report(now, l.s.logf),
-		l.starved.report(now, l.s.logf),
+		l.refused.report(now, l.log),
 	} {
 		if d > 0 && (!ok || d < wait) {
 			wait, ok = d, true
@@ -138,6 +139,5 @@ func (l *loop) closeAll() {
 	for _, c := range l.conns {
 		l.drop(c)
 	}
-	l.refused.flush(l.s.logf)
-	l.starved.flush(l.s.logf)
+	l.refused.flush(l.log)
 }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	blocking "tornadotcp/ch01_blocking"
 	"tornadotcp/internal/testutil"
 )
 
@@ -113,7 +114,8 @@ func TestOutBufPartialWritesKeepOrder(t *testing.T) {
 	}
 	unix.Shutdown(w, unix.SHUT_WR)
 	if g := <-got; !bytes.Equal(g, want) {
-		t.Fatalf("reader got %d bytes, want %d, equal prefix %d", len(g), len(want), commonPrefix(g, want))
+		t.Fatalf("reader got %d bytes, want %d, equal prefix %d",
+			len(g), len(want), commonPrefix(g, want))
 	}
 	if partial == 0 {
 		t.Errorf("no Flush was partial: the test did not exercise a full socket buffer")
@@ -164,7 +166,8 @@ func TestOutBufWriteKeepsOrder(t *testing.T) {
 	}
 	unix.Shutdown(w, unix.SHUT_WR)
 	if g := <-got; !bytes.Equal(g, want) {
-		t.Fatalf("reader got %d bytes, want %d, equal prefix %d", len(g), len(want), commonPrefix(g, want))
+		t.Fatalf("reader got %d bytes, want %d, equal prefix %d",
+			len(g), len(want), commonPrefix(g, want))
 	}
 }
 
@@ -216,8 +219,8 @@ func TestOutBufReleasesMemoryWhenEmpty(t *testing.T) {
 	}
 }
 
-// A peer that has gone makes Flush fail with EPIPE (or ECONNRESET), which PeerGone recognises:
-// the connection is dropped, not the process (Go ignores SIGPIPE on sockets).
+// A peer that has gone makes Flush fail with EPIPE (or ECONNRESET), which chapter 1's PeerGone
+// recognises: the connection is dropped, not the process (Go ignores SIGPIPE on sockets).
 func TestOutBufPeerGone(t *testing.T) {
 	testutil.CheckLeaks(t)
 	w, r := socketPair(t)
@@ -225,7 +228,7 @@ func TestOutBufPeerGone(t *testing.T) {
 	var b OutBuf
 	b.Append([]byte("nobody is listening\n"))
 	_, err := b.Flush(w)
-	if !PeerGone(err) {
+	if !blocking.PeerGone(err) {
 		t.Fatalf("Flush to a closed peer: %v, want EPIPE or ECONNRESET", err)
 	}
 	if b.Len() == 0 {

@@ -30,7 +30,7 @@ func NewPoll(hostport string) (*Server, error) {
 func (l *loop) pollLoop() error {
 	var fds []unix.PollFd
 	var conns []*EchoConn
-	wake, listener := l.s.waker.fd(), l.s.listener
+	wake, listener := l.s.waker.FD(), l.s.listener
 	for !l.stopping() {
 		now := time.Now()
 		wait, timed := l.tick(now)
@@ -67,7 +67,7 @@ func (l *loop) pollLoop() error {
 		}
 
 		if fds[0].Revents != 0 {
-			l.s.waker.drain()
+			l.s.waker.Drain()
 		}
 		// A hang-up or an error is reported whether asked for or not; the read or write that
 		// follows returns the error, which closes the connection.

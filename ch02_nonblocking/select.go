@@ -33,7 +33,7 @@ func NewSelect(hostport string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, fd := range []int{s.listener, s.waker.fd()} {
+	for _, fd := range []int{s.listener, s.waker.FD()} {
 		if err := admitForSelect(fd); err != nil {
 			s.Stop()
 			return nil, fmt.Errorf("select server: %w", err)
@@ -46,7 +46,8 @@ func NewSelect(hostport string) (*Server, error) {
 
 func admitForSelect(fd int) error {
 	if fd >= FDSetSize {
-		return fmt.Errorf("fd %d: %w; ch02/poll and chapter 3's epoll have no such limit", fd, ErrDescriptorTooLarge)
+		return fmt.Errorf("fd %d: %w; ch02/poll and chapter 3's epoll have no such limit",
+			fd, ErrDescriptorTooLarge)
 	}
 	return nil
 }
@@ -57,7 +58,7 @@ func admitForSelect(fd int) error {
 // busy or idle.
 func (l *loop) selectLoop() error {
 	var rset, wset unix.FdSet
-	wake, listener := l.s.waker.fd(), l.s.listener
+	wake, listener := l.s.waker.FD(), l.s.listener
 	for !l.stopping() {
 		now := time.Now()
 		wait, timed := l.tick(now)
@@ -95,7 +96,7 @@ func (l *loop) selectLoop() error {
 		}
 
 		if rset.IsSet(wake) {
-			l.s.waker.drain()
+			l.s.waker.Drain()
 		}
 		for fd, c := range l.conns {
 			if rset.IsSet(fd) && !l.read(c) {

@@ -6,7 +6,7 @@ package nonblocking
 import (
 	"errors"
 	"fmt"
-	"log"
+	"log/slog"
 	"runtime"
 	"sync/atomic"
 
@@ -18,19 +18,19 @@ import (
 // Server is a single-threaded echo server on non-blocking sockets. NewBusyPoll, NewSelect or
 // NewPoll makes one; they differ only in how the loop learns which sockets are ready.
 type Server struct {
-	// ErrorLog receives refused connections, connections closed for an error, and accept
-	// failures. Nil means log's default logger.
-	ErrorLog *log.Logger
+	// Logger receives refused connections, connections closed for an error, and accept
+	// failures. Nil means slog.Default().
+	Logger *slog.Logger
 
 	name     string // "busypoll", "select", "poll", for log lines
 	listener int
 	addr     string
-	waker    *waker             // wakes a sleeping loop on Stop; nil for busy-poll, which never sleeps
+	waker    *Waker             // wakes a sleeping loop on Stop; nil for busy-poll: it never sleeps
 	run      func(*loop) error  // the server's loop: pass after pass until Stop
-	admit    func(fd int) error // may refuse a new connection's descriptor (select's wall); nil admits all
+	admit    func(fd int) error // may refuse a new connection's descriptor (select's wall)
 	stop     atomic.Bool        // set by Stop; the loop checks it every pass
 
-	life Lifecycle
+	life blocking.Lifecycle
 }
 
 // newServer listens on hostport, non-blocking, with a waker when the loop will sleep.
@@ -46,7 +46,7 @@ func newServer(hostport, name string, sleeps bool) (*Server, error) {
 	}
 	s := &Server{name: name, listener: fd, addr: addr}
 	if sleeps {
-		if s.waker, err = newWaker(); err != nil {
+		if s.waker, err = NewWaker(); err != nil {
 			unix.Close(fd)
 			return nil, err
 		}
@@ -89,26 +89,28 @@ func (s *Server) Stop() error {
 func (s *Server) wake() {
 	s.stop.Store(true)
 	if s.waker != nil {
-		s.waker.wake()
+		s.waker.Wake()
 	}
 }
 
 // closeFDs closes the listener and the waker. Lifecycle calls it once, under its lock.
 func (s *Server) closeFDs() error {
+	var err error
 	if s.waker != nil {
-		s.waker.close()
+		err = s.waker.Close()
 	}
-	if err := unix.Close(s.listener); err != nil {
-		return fmt.Errorf("close listener: %w", err)
+	if cerr := unix.Close(s.listener); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close listener: %w", cerr))
 	}
-	return nil
+	return err
 }
 
-func (s *Server) logf(format string, args ...any) {
-	msg := fmt.Sprintf("ch02/%s %s: "+format, append([]any{s.name, s.addr}, args...)...)
-	if s.ErrorLog != nil {
-		s.ErrorLog.Print(msg)
-		return
+// log is where the server reports: Logger, or slog.Default() when that is nil, with the
+// server's id and address.
+func (s *Server) log() *slog.Logger {
+	l := s.Logger
+	if l == nil {
+		l = slog.Default()
 	}
-	log.Print(msg)
+	return l.With("server", "ch02/"+s.name, "addr", s.addr)
 }

@@ -3,7 +3,6 @@ package nonblocking
 import (
 	"bytes"
 	"errors"
-	"log"
 	"strings"
 	"syscall"
 	"testing"
@@ -39,7 +38,7 @@ func serve(t *testing.T, newServer func(string) (*Server, error)) (*Server, *tes
 		t.Fatalf("listen: %v", err)
 	}
 	logs := &testutil.LogBuffer{}
-	s.ErrorLog = log.New(logs, "", 0)
+	s.Logger = logs.Logger()
 	served := make(chan error, 1)
 	go func() { served <- s.Serve() }()
 	t.Cleanup(func() {
@@ -95,7 +94,8 @@ func TestServersHalfClose(t *testing.T) {
 		}
 		big := testutil.Lines(3<<20/100, 100)
 		if got := testutil.SendAndReadAll(t, testutil.Dial(t, s.Addr()), big); !bytes.Equal(got, big) {
-			t.Fatalf("got %d bytes back, want %d (equal prefix %d)", len(got), len(big), commonPrefix(got, big))
+			t.Fatalf("got %d bytes back, want %d (equal prefix %d)",
+				len(got), len(big), commonPrefix(got, big))
 		}
 	})
 }
@@ -172,5 +172,31 @@ func TestServersStopWithClients(t *testing.T) {
 			t.Fatalf("listen: %v", err)
 		}
 		testutil.CheckStopWithClients(t, s, before)
+	})
+}
+
+// A server given no Logger reports on slog.Default() instead of crashing when it first has
+// something to say.
+func TestServersNilLoggerUsesDefault(t *testing.T) {
+	forEachServer(t, func(t *testing.T, newServer func(string) (*Server, error)) {
+		testutil.CheckLeaks(t)
+		logs := testutil.DefaultLog(t)
+		s, err := newServer("127.0.0.1:0") // its Logger is nil
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan error, 1)
+		go func() { served <- s.Serve() }()
+		defer func() {
+			if err := errors.Join(s.Stop(), <-served); err != nil {
+				t.Errorf("Stop, Serve: %v", err)
+			}
+		}()
+		c := testutil.Dial(t, s.Addr())
+		c.Send(bytes.Repeat([]byte("x"), blocking.MaxLineLength+1))
+		c.ReadToEOF()
+		testutil.WaitFor(t, "the default logger to get the line", func() bool {
+			return strings.Contains(logs.String(), blocking.ErrLineTooLong.Error())
+		})
 	})
 }

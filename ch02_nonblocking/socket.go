@@ -15,7 +15,8 @@ import (
 
 // ErrDescriptorTooLarge says a descriptor is at or above FDSetSize, beyond what select(2) can
 // watch.
-var ErrDescriptorTooLarge = errors.New("descriptor at or above FD_SETSIZE (1024), beyond what select(2) can watch")
+var ErrDescriptorTooLarge = errors.New(
+	"descriptor at or above FD_SETSIZE (1024), beyond what select(2) can watch")
 
 // Listen is chapter 1's Listen (close-on-exec, SO_REUSEADDR, V6ONLY, backlog 128) with the
 // listener switched to non-blocking mode, so that accept returns EAGAIN when the queue is empty
@@ -54,27 +55,9 @@ func WouldBlock(err error) bool {
 	return errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EWOULDBLOCK)
 }
 
-// PeerGone reports errors that only mean the client went away (it reset the connection, or
-// closed it while we were still writing). They close that connection quietly, as Tornado's
-// IOStream does, and disturb no other.
-func PeerGone(err error) bool {
-	return errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.EPIPE)
-}
-
-// AcceptAgain reports an accept that failed for reasons of its own: a client that gave up while
-// it waited in the queue (ECONNABORTED), or a signal (EINTR). The next accept may succeed.
-func AcceptAgain(err error) bool {
-	return errors.Is(err, unix.ECONNABORTED) || errors.Is(err, unix.EINTR)
-}
-
-// OutOfDescriptors reports an accept that failed for want of a descriptor or of kernel memory
-// (EMFILE, ENFILE, ENOBUFS, ENOMEM). The connection stays in the queue and the listener stays
-// readable, so a loop that tried again at once would spin: it must leave the listener alone
-// for a while (AcceptPause).
-func OutOfDescriptors(err error) bool {
-	return errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) ||
-		errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.ENOMEM)
-}
+// PeerGone is chapter 1's PeerGone, for the callers that import this chapter for its other
+// non-blocking helpers: ECONNRESET, ECONNABORTED and EPIPE close a connection quietly.
+func PeerGone(err error) bool { return blocking.PeerGone(err) }
 
 // Recv is one non-blocking recv(2), retried when a signal interrupts it. Zero bytes and a nil
 // error mean EOF, as in chapter 1. It differs from chapter 1's Recv in one way: "would block"

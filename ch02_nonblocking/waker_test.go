@@ -21,26 +21,30 @@ func readable(t *testing.T, fd int) bool {
 // the pipe can hold never blocks the waker: a full pipe already means "wake up".
 func TestWaker(t *testing.T) {
 	testutil.CheckLeaks(t)
-	w, err := newWaker()
+	w, err := NewWaker()
 	if err != nil {
-		t.Fatalf("newWaker: %v", err)
+		t.Fatalf("NewWaker: %v", err)
 	}
-	defer w.close()
-	if readable(t, w.fd()) {
+	defer func() {
+		if err := w.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
+	if readable(t, w.FD()) {
 		t.Fatalf("a new waker is readable")
 	}
 	for range 200000 { // more bytes than any pipe buffer holds
-		w.wake()
+		w.Wake()
 	}
-	if !readable(t, w.fd()) {
+	if !readable(t, w.FD()) {
 		t.Fatalf("not readable after wake")
 	}
-	w.drain()
-	if readable(t, w.fd()) {
+	w.Drain()
+	if readable(t, w.FD()) {
 		t.Fatalf("still readable after drain")
 	}
-	w.wake()
-	if !readable(t, w.fd()) {
+	w.Wake()
+	if !readable(t, w.FD()) {
 		t.Fatalf("not readable after a wake following drain")
 	}
 	for _, fd := range []int{w.r, w.w} {

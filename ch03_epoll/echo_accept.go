@@ -5,28 +5,30 @@
 package ioloop
 
 import (
+	blocking "tornadotcp/ch01_blocking"
 	nonblocking "tornadotcp/ch02_nonblocking"
 )
 
 // handleAccept runs when the listener is readable: it accepts up to nonblocking.AcceptBatch
-// connections, until the queue is empty (EAGAIN). A client that gave up while queued is skipped.
-// The listener is level-triggered, so connections left in the queue after a full batch are
-// reported again by the next pass, after the connections already open have had their turn.
+// connections, until the queue is empty (EAGAIN), following chapter 1's rules for accept's
+// errors. The listener is level-triggered, so connections left in the queue after a full batch
+// are reported again by the next pass, after the connections already open have had their turn.
 //
 // Out of descriptors (EMFILE, ENFILE), the connection stays queued and the listener stays
 // readable: a level-triggered loop would call this handler again at once, for ever. So the
-// listener leaves the loop for nonblocking.AcceptPause, and one log line marks the start of the
-// shortage and one its end. Chapter 4's accept handler does better.
+// listener leaves the loop for chapter 1's AcceptBackoff pause, and the shortage is logged when
+// it starts and when it ends. Chapter 4's accept handler does better.
 func (s *EchoServer) handleAccept(int, uint32) {
 	for range nonblocking.AcceptBatch {
 		fd, err := nonblocking.Accept(s.listener)
 		switch {
 		case err == nil:
 		case nonblocking.WouldBlock(err):
+			s.backoff.Succeeded(s.log)
 			return
-		case nonblocking.AcceptAgain(err):
+		case blocking.AcceptAgain(err):
 			continue
-		case nonblocking.OutOfDescriptors(err):
+		case blocking.OutOfDescriptors(err):
 			s.pauseAccepting(err)
 			return
 		default:
@@ -35,23 +37,15 @@ func (s *EchoServer) handleAccept(int, uint32) {
 			s.loop.Stop()
 			return
 		}
-		if s.starving > 0 {
-			s.log.Warn("accepting again", "refused", s.starving)
-			s.starving = 0
-		}
+		s.backoff.Succeeded(s.log)
 		s.open(fd)
 	}
 }
 
-// pauseAccepting takes the listener off the loop and puts it back after AcceptPause.
+// pauseAccepting takes the listener off the loop and puts it back after the back-off's pause.
 func (s *EchoServer) pauseAccepting(err error) {
-	if s.starving == 0 {
-		s.log.Error("accept: out of descriptors; retrying until some are free",
-			"err", err, "every", nonblocking.AcceptPause)
-	}
-	s.starving++
 	s.loop.RemoveHandler(s.listener)
-	s.loop.CallLater(nonblocking.AcceptPause, s.resumeAccepting)
+	s.loop.CallLater(s.backoff.Failed(s.log, err, false), s.resumeAccepting)
 }
 
 func (s *EchoServer) resumeAccepting() {

@@ -6,6 +6,7 @@
 package ioloop
 
 import (
+	blocking "tornadotcp/ch01_blocking"
 	nonblocking "tornadotcp/ch02_nonblocking"
 )
 
@@ -19,7 +20,8 @@ type echoConn struct {
 // monitor, costing no pass anything.
 func (s *EchoServer) open(fd int) {
 	c := &echoConn{EchoConn: nonblocking.NewEchoConn(fd), events: READ}
-	if err := s.loop.AddHandler(fd, func(_ int, events uint32) { s.handle(c, events) }, READ); err != nil {
+	handler := func(_ int, events uint32) { s.handle(c, events) }
+	if err := s.loop.AddHandler(fd, handler, READ); err != nil {
 		s.log.Warn("cannot watch a new connection; closing it", "fd", fd, "err", err)
 		c.Close()
 		return
@@ -80,7 +82,7 @@ func (s *EchoServer) watch(c *echoConn) {
 // reset, a broken pipe) or the server is stopping (err nil).
 func (s *EchoServer) drop(c *echoConn, err error) {
 	fd := c.FD()
-	if err != nil && !nonblocking.PeerGone(err) {
+	if err != nil && !blocking.PeerGone(err) {
 		s.log.Warn("closing connection", "fd", fd, "err", err)
 	}
 	s.loop.RemoveHandler(fd)

@@ -18,9 +18,9 @@ import (
 )
 
 // EchoServer serves the echo protocol from one IOLoop: a single OS thread for all its
-// connections, asleep in the monitor while they are idle. Chapter 2's poll server rebuilt its list of
-// descriptors on every pass; here each connection tells the monitor what it wants once, and again
-// only when that changes, so an idle connection costs nothing per pass.
+// connections, asleep in the monitor while they are idle. Chapter 2's poll server rebuilt its
+// list of descriptors on every pass; here each connection tells the monitor what it wants once,
+// and again only when that changes, so an idle connection costs nothing per pass.
 type EchoServer struct {
 	loop     *IOLoop
 	log      *slog.Logger // the loop's
@@ -28,13 +28,13 @@ type EchoServer struct {
 	addr     string
 
 	// Owned by the loop's goroutine (Serve's).
-	conns    map[int]*echoConn
-	buf      []byte  // the one read buffer of the server; no connection keeps any of it
-	accept   Handler // the listener's handler, made once, re-added after a pause
-	starving int     // failed accepts since the listener last gave a connection, when out of fds
-	fatal    error   // an accept error the server cannot live with; it ends Serve
+	conns   map[int]*echoConn
+	buf     []byte                 // the one read buffer of the server; no connection keeps any of it
+	accept  Handler                // the listener's handler, made once, re-added after a pause
+	backoff blocking.AcceptBackoff // while accept fails for want of descriptors
+	fatal   error                  // an accept error the server cannot live with; it ends Serve
 
-	life nonblocking.Lifecycle
+	life blocking.Lifecycle
 }
 
 // NewEchoServer listens on hostport (non-blocking, backlog 128) and makes the loop that Serve will

@@ -16,7 +16,6 @@ import (
 
 	blocking "tornadotcp/ch01_blocking"
 	ioloop "tornadotcp/ch03_epoll"
-	"tornadotcp/internal/catalog"
 	"tornadotcp/internal/echoclient"
 	"tornadotcp/internal/testutil"
 )
@@ -122,7 +121,8 @@ func TestEchoServerEcho(t *testing.T) {
 func TestEchoServerHalfCloseWithPendingOutput(t *testing.T) {
 	forEachMonitor(t, func(t *testing.T, m monitor) {
 		s, _ := serveNew(t, m)
-		if got := testutil.SendAndReadAll(t, testutil.Dial(t, s.Addr()), []byte("a\nb\nunfinished")); string(got) != "a\nb\n" {
+		c := testutil.Dial(t, s.Addr())
+		if got := testutil.SendAndReadAll(t, c, []byte("a\nb\nunfinished")); string(got) != "a\nb\n" {
 			t.Fatalf("got %q, want %q", got, "a\nb\n")
 		}
 		big := testutil.Lines(3<<20/100, 100)
@@ -266,34 +266,4 @@ func TestEchoServerUpdatesInterestOnlyOnChange(t *testing.T) {
 			t.Errorf("%d interest changes: want fewer than one per read", n)
 		}
 	})
-}
-
-// Both chapter 3 ids are in the catalog, listen, echo and stop through the catalog's Server
-// interface, as `chapters run`, the conformance suite and the benchmarks use them.
-func TestEchoServerCatalogEntries(t *testing.T) {
-	for _, id := range []string{"ch03/epoll", "ch03/poll"} {
-		t.Run(id, func(t *testing.T) {
-			testutil.CheckLeaks(t)
-			e, err := catalog.Lookup(id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if e.Summary == "" || e.Serialises || e.Chapter() != 3 {
-				t.Errorf("entry %+v: want a summary, chapter 3, not serialising", e)
-			}
-			s, err := e.Listen("127.0.0.1:0")
-			if err != nil {
-				t.Fatalf("listen: %v", err)
-			}
-			served := make(chan error, 1)
-			go func() { served <- s.Serve() }()
-			testutil.Echo(t, testutil.Dial(t, s.Addr()), "catalog\n")
-			if err := s.Stop(); err != nil {
-				t.Errorf("Stop: %v", err)
-			}
-			if err := <-served; err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		})
-	}
 }

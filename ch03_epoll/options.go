@@ -13,5 +13,5 @@ type Option func(*IOLoop)
 func WithPoller(p Poller) Option { return func(l *IOLoop) { l.poller = p } }
 
 // WithLogger sends the loop's reports (panics in handlers and callbacks) to logger instead of
-// slog.Default().
+// slog.Default(); nil means slog.Default().
 func WithLogger(logger *slog.Logger) Option { return func(l *IOLoop) { l.log = logger } }

@@ -14,7 +14,7 @@ func TestWakers(t *testing.T) {
 		new  func() (waker, error)
 	}{
 		{"default", newWaker},
-		{"pipe", func() (waker, error) { return newPipeWaker() }},
+		{"pipe", newPipeWaker},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			testutil.CheckLeaks(t)

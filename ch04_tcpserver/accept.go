@@ -6,37 +6,33 @@
 package tcpserver
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"golang.org/x/sys/unix"
 
 	blocking "tornadotcp/ch01_blocking"
+	nonblocking "tornadotcp/ch02_nonblocking"
 	ioloop "tornadotcp/ch03_epoll"
 )
 
-const (
-	// acceptsPerEvent caps the connections taken per readable event, as Tornado does since
-	// 4.1: the rest of the loop (connections already open, timers) gets its turn between
-	// batches however fast clients arrive. Like Tornado, it borrows the default backlog as a
-	// rough size for "what was waiting when we looked".
-	acceptsPerEvent = blocking.Backlog
-	// firstPause and maxPause bound the back-off after accept fails for want of descriptors
-	// (or for a reason we do not understand): 10 ms, doubling up to 1 s, as Go's net/http
-	// Server does (5 ms to 1 s) in the same situation.
-	firstPause = 10 * time.Millisecond
-	maxPause   = time.Second
-)
+// acceptsPerEvent caps the connections taken per readable event, as Tornado does since 4.1: the
+// rest of the loop (connections already open, timers) gets its turn between batches however
+// fast clients arrive. Like Tornado, it borrows the default backlog as a rough size for "what
+// was waiting when we looked".
+const acceptsPerEvent = blocking.Backlog
 
 // An AcceptOption configures AddAcceptHandler.
 type AcceptOption func(*acceptor)
 
 // WithAcceptLogger sends the accept handler's reports (accept failing, accepting again) to
-// logger instead of slog.Default().
+// logger instead of slog.Default(); nil means slog.Default().
 func WithAcceptLogger(logger *slog.Logger) AcceptOption {
-	return func(a *acceptor) { a.log = logger }
+	return func(a *acceptor) {
+		if logger != nil {
+			a.log = logger
+		}
+	}
 }
 
 // AddAcceptHandler makes loop accept connections on the listening descriptor fd (from
@@ -52,23 +48,26 @@ func WithAcceptLogger(logger *slog.Logger) AcceptOption {
 // Errors of accept are of three kinds, and none of them stops the loop or the connections
 // already open:
 //   - EAGAIN: nothing more to accept; the batch ends.
-//   - Errors of one connection (ECONNABORTED: the client left while queued; EINTR; and the network
-//     errors Linux reports for the new connection, EPROTO among them): skipped, the batch goes on.
+//   - Errors of one connection (chapter 1's AcceptAgain: ECONNABORTED, the client left while
+//     queued; EINTR; and the network errors Linux reports for the new connection, EPROTO among
+//     them): skipped, the batch goes on.
 //   - Out of descriptors (EMFILE, ENFILE) or kernel memory (ENOBUFS, ENOMEM), and any error not
 //     listed here: the connection stays queued and the listener stays readable. In Tornado the
 //     error escapes the handler, the loop logs it, and the level-triggered poller reports the
 //     listener again at once: a core spent writing log lines while nothing gets better. Here
-//     the listener is removed from the loop instead, and accept is tried again after 10 ms,
-//     then 20 ms, and so on up to 1 s, until a batch ends without running out (the queue
-//     empty, or 128 taken). One line is logged when this starts and one when it ends, however
-//     long it lasts and however many retries it takes.
-func AddAcceptHandler(loop *ioloop.IOLoop, fd int, callback func(conn int, addr unix.Sockaddr), opts ...AcceptOption) (remove func(), err error) {
+//     the listener is removed from the loop instead, and accept is tried again after chapter
+//     1's AcceptBackoff pause (10 ms, then 20 ms, and so on up to 1 s), until a batch ends
+//     without running out (the queue empty, or 128 taken). One line is logged when this starts
+//     and one when it ends, however long it lasts and however many retries it takes.
+func AddAcceptHandler(loop *ioloop.IOLoop, fd int, callback func(conn int, addr unix.Sockaddr),
+	opts ...AcceptOption) (remove func(), err error) {
 	a := &acceptor{loop: loop, fd: fd, callback: callback, log: slog.Default()}
 	for _, opt := range opts {
 		opt(a)
 	}
+	a.log = a.log.With("fd", fd)
 	if err := loop.AddHandler(fd, a.onReadable, ioloop.READ); err != nil {
-		return nil, fmt.Errorf("tcpserver: accept on fd %d: %w", fd, err)
+		return nil, fmt.Errorf("tcpserver: accept: %w", err) // the loop's error names fd
 	}
 	return a.remove, nil
 }
@@ -81,12 +80,10 @@ type acceptor struct {
 	log      *slog.Logger
 
 	removed bool
-	// While paused (pause > 0) the listener is not registered with the loop and retry is
-	// scheduled on timer. since and failures describe the episode for the log.
-	pause    time.Duration
-	timer    *ioloop.Timeout
-	since    time.Time
-	failures int
+	// While accept fails for want of resources, the listener is not registered with the loop
+	// and retry is scheduled on timer.
+	backoff blocking.AcceptBackoff
+	timer   *ioloop.Timeout
 }
 
 func (a *acceptor) onReadable(int, uint32) { a.acceptBatch() }
@@ -105,55 +102,28 @@ func (a *acceptor) acceptBatch() {
 		case err == nil:
 			progress = true
 			a.callback(conn, addr)
-		case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EWOULDBLOCK):
-			a.resumed()
+		case nonblocking.WouldBlock(err):
+			a.backoff.Succeeded(a.log)
 			return
-		case connectionError(err):
+		case blocking.AcceptAgain(err):
 		default:
 			a.stall(err, progress)
 			return
 		}
 	}
-	a.resumed()
+	a.backoff.Succeeded(a.log)
 }
 
-// connectionError reports the errors that concern only the connection being accepted: the
-// next one in the queue may be fine. Linux's accept(2) page lists the network errors it may
-// pass on from the new connection and asks that they be treated like EAGAIN; Tornado and Go's
-// net package skip ECONNABORTED, which FreeBSD and Linux give for a client that reset while
-// queued.
-func connectionError(err error) bool {
-	for _, errno := range []unix.Errno{
-		unix.ECONNABORTED, unix.EINTR, unix.EPROTO, unix.ENOPROTOOPT, unix.EOPNOTSUPP,
-		unix.ENETDOWN, unix.ENETUNREACH, unix.EHOSTDOWN, unix.EHOSTUNREACH,
-	} {
-		if errors.Is(err, errno) {
-			return true
-		}
-	}
-	return false
-}
-
-// stall stops watching the listener and schedules a retry. The pause doubles while retries
-// accept nothing, and starts again from firstPause when one accepted something before failing
-// again (descriptors are coming back, a few at a time). Either way the stall goes on, and is not
-// logged again: a server held at its descriptor limit by a steady stream of clients would
-// otherwise log twice for every connection that closes. (Another cure keeps one spare
-// descriptor to free, accept and close the waiting client at once, as libev's authors suggest;
-// pausing keeps clients waiting instead, which serves them when the shortage is brief.)
+// stall stops watching the listener and schedules a retry after the back-off's pause, which
+// doubles while retries accept nothing and starts again from the first when one accepted
+// something before failing again (descriptors are coming back, a few at a time). Either way the
+// stall goes on, and is not logged again. (Another cure keeps one spare descriptor to free,
+// accept and close the waiting client at once, as libev's authors suggest; pausing keeps
+// clients waiting instead, which serves them when the shortage is brief.)
 func (a *acceptor) stall(err error, progress bool) {
-	switch {
-	case a.pause == 0:
-		a.pause, a.since, a.failures = firstPause, time.Now(), 1
-		a.log.Warn("tcpserver: accept failed; not accepting for a while, retrying with back-off until it works",
-			"fd", a.fd, "err", err, "first_pause", firstPause, "max_pause", maxPause)
-	case progress:
-		a.pause, a.failures = firstPause, a.failures+1
-	default:
-		a.pause, a.failures = min(2*a.pause, maxPause), a.failures+1
-	}
+	pause := a.backoff.Failed(a.log, err, progress)
 	a.loop.RemoveHandler(a.fd)
-	a.timer = a.loop.CallLater(a.pause, a.retry)
+	a.timer = a.loop.CallLater(pause, a.retry)
 }
 
 // retry tries to accept while the listener is still off the loop, and puts it back only once
@@ -166,18 +136,8 @@ func (a *acceptor) retry() {
 	}
 	if err := a.loop.AddHandler(a.fd, a.onReadable, ioloop.READ); err != nil {
 		a.log.Error("tcpserver: cannot watch the listener again; it accepts no more connections",
-			"fd", a.fd, "err", err)
+			"err", err)
 	}
-}
-
-// resumed ends a stall, if there was one.
-func (a *acceptor) resumed() {
-	if a.pause == 0 {
-		return
-	}
-	a.log.Info("tcpserver: accepting again", "fd", a.fd,
-		"after", time.Since(a.since).Round(time.Millisecond), "failed_attempts", a.failures)
-	a.pause, a.failures = 0, 0
 }
 
 func (a *acceptor) remove() {

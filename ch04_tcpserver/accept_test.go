@@ -1,7 +1,10 @@
 package tcpserver
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,7 +106,8 @@ func acceptTestDial(t *testing.T, port, n int) []int {
 			t.Fatalf("socket: %v", err)
 		}
 		clients = append(clients, fd)
-		if err := unix.Connect(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		sa := &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
+		if err := unix.Connect(fd, sa); err != nil {
 			t.Fatalf("connect client %d: %v", len(clients), err)
 		}
 	}
@@ -155,14 +159,45 @@ func TestAcceptHandlerTwiceIsAnError(t *testing.T) {
 	testutil.CheckLeaks(t)
 	loop, _, logTo := acceptTestLoop(t)
 	listener, _ := acceptTestListener(t, 0)
-	remove, err := AddAcceptHandler(loop, *listener, func(conn int, _ unix.Sockaddr) { unix.Close(conn) }, logTo)
+	closeConn := func(conn int, _ unix.Sockaddr) { unix.Close(conn) }
+	remove, err := AddAcceptHandler(loop, *listener, closeConn, logTo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer remove()
-	if _, err := AddAcceptHandler(loop, *listener, func(int, unix.Sockaddr) {}, logTo); err == nil {
-		t.Error("a second accept handler on one fd was accepted")
+	_, err = AddAcceptHandler(loop, *listener, func(int, unix.Sockaddr) {}, logTo)
+	if err == nil {
+		t.Fatal("a second accept handler on one fd was accepted")
 	}
+	// The loop's error, which names the descriptor, is wrapped once, with one prefix.
+	fd := fmt.Sprintf("fd %d", *listener)
+	msg := err.Error()
+	if !errors.Is(err, ioloop.ErrRegistered) || !strings.HasPrefix(msg, "tcpserver: accept: ") ||
+		strings.Count(msg, "tcpserver:") != 1 || strings.Count(msg, fd) != 1 {
+		t.Errorf("second AddAcceptHandler: %q; want ErrRegistered, wrapped once, naming %s once", msg, fd)
+	}
+}
+
+// An accept handler given a nil logger reports on slog.Default() instead of crashing when it
+// first has something to say: here, accept failing on a socket that does not listen.
+func TestAcceptHandlerNilLoggerUsesDefault(t *testing.T) {
+	testutil.CheckLeaks(t)
+	logs := testutil.DefaultLog(t)
+	loop, _, _ := acceptTestLoop(t)
+	fd, err := blocking.Socket(unix.AF_INET) // not listening: accept fails with EINVAL
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	remove, err := AddAcceptHandler(loop, fd, func(int, unix.Sockaddr) {}, WithAcceptLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	acceptTestRun(t, loop)
+	defer acceptTestOnLoop(t, loop, remove)
+	testutil.WaitFor(t, "the default logger to get the failure", func() bool {
+		return strings.Contains(logs.String(), "accept failed")
+	})
 }
 
 // With 300 clients queued, one readable event accepts 128 of them and the loop gets a pass in
@@ -193,7 +228,9 @@ func TestAcceptHandlerTakesAtMost128PerEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	acceptTestRun(t, loop)
-	acceptTestWait(t, loop, "every connection", func() bool { return accepted == clients && !counting })
+	acceptTestWait(t, loop, "every connection", func() bool {
+		return accepted == clients && !counting
+	})
 	acceptTestOnLoop(t, loop, remove)
 	t.Logf("batches: %v", batches)
 	total := 0

@@ -32,9 +32,9 @@
 // Two servers embed TCPServer, as Tornado's subclass it, and pass themselves to New as the
 // Handler: EchoServer, the example in tcpserver.py's docstring and the catalog's ch04/echo; and
 // HTTPServer, HTTP/1.1 with keep-alive, pipelining and 400/413/431/501 answers, serving Tornado's
-// helloworld as ch04/http. Runner runs either on a loop of its own, started and stopped from
-// other goroutines, which is what the chapters command, the conformance suite and the benchmarks
-// need; a Tornado program would instead end with the loop's Start.
+// helloworld as ch04/http. The chapters command runs either on a loop of its own, started and
+// stopped from other goroutines (internal/catalog); a Tornado program would instead end with the
+// loop's Start.
 //
 // Where Tornado 3.2 was wrong or weak and the fix is clear, the fix is made and said: a half-
 // closed connection still gets its answers, a slow reader cannot make a writer buffer without

@@ -4,10 +4,7 @@
 
 package tcpserver
 
-import (
-	blocking "tornadotcp/ch01_blocking"
-	ioloop "tornadotcp/ch03_epoll"
-)
+import blocking "tornadotcp/ch01_blocking"
 
 // lineEnd is the echo protocol's delimiter.
 var lineEnd = []byte("\n")
@@ -82,12 +79,4 @@ func (e *EchoServer) CloseAllConnections() {
 		c.stream.Close()
 	}
 	clear(e.conns)
-}
-
-// ListenEcho is the catalog's ch04/echo: an EchoServer listening on hostport, on a loop of its
-// own (see Runner).
-func ListenEcho(hostport string) (*Runner, error) {
-	return NewRunner(hostport, func(loop *ioloop.IOLoop) RunnableServer {
-		return NewEchoServer(WithIOLoop(loop))
-	})
 }

@@ -1,16 +1,14 @@
-// EchoServer and the Runner that makes it the catalog's ch04/echo: the echo protocol, half-close,
-// the 64 KiB line, resets, a client that does not read, and Serve/Stop. The conformance suite in
-// tests/ runs the same protocol against ch04/echo and compares it with chapter 3.
+// EchoServer: the echo protocol, half-close, the 64 KiB line, resets, a client that does not
+// read. The conformance suite in tests/ runs the same protocol against ch04/echo and compares it
+// with chapter 3.
 
 package tcpserver
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net"
 	"testing"
-	"time"
 
 	blocking "tornadotcp/ch01_blocking"
 	ioloop "tornadotcp/ch03_epoll"
@@ -184,65 +182,4 @@ func TestEchoServerClientNotReading(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertNoLog(t, et.logs, "level=WARN", "level=ERROR")
-}
-
-// ListenEcho's Runner: Addr, Serve until Stop, Stop from another goroutine closes the client's
-// connection and every descriptor (the leak check) and makes Serve return nil; Stop again is
-// harmless.
-func TestEchoRunnerServeStop(t *testing.T) {
-	testutil.CheckLeaks(t)
-	r, err := ListenEcho("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- r.Serve() }()
-	c := serverTestDial(t, "tcp", r.Addr())
-	expectEcho(t, c, "through the runner\n")
-	if err := r.Stop(); err != nil {
-		t.Errorf("Stop: %v", err)
-	}
-	select {
-	case err := <-served:
-		if err != nil {
-			t.Errorf("Serve after Stop: %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return after Stop")
-	}
-	expectClosed(t, c)
-	expectRefused(t, r.Addr())
-	if err := r.Stop(); err != nil {
-		t.Errorf("second Stop: %v", err)
-	}
-	if err := r.Serve(); !errors.Is(err, blocking.ErrServerClosed) {
-		t.Errorf("Serve after Stop: %v, want ErrServerClosed", err)
-	}
-}
-
-// Stop before Serve closes everything at once; Serve then refuses to run.
-func TestEchoRunnerStopBeforeServe(t *testing.T) {
-	testutil.CheckLeaks(t)
-	r, err := ListenEcho("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Stop(); err != nil {
-		t.Errorf("Stop: %v", err)
-	}
-	if err := r.Serve(); !errors.Is(err, blocking.ErrServerClosed) {
-		t.Errorf("Serve after Stop: %v, want ErrServerClosed", err)
-	}
-	expectRefused(t, r.Addr())
-}
-
-// A bad address is an error before anything opens.
-func TestEchoRunnerBadAddress(t *testing.T) {
-	testutil.CheckLeaks(t)
-	for _, addr := range []string{"127.0.0.1", "127.0.0.1:http", "127.0.0.1:70000"} {
-		if r, err := ListenEcho(addr); err == nil {
-			r.Stop()
-			t.Errorf("ListenEcho(%q) succeeded", addr)
-		}
-	}
 }

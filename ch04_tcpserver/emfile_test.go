@@ -66,7 +66,8 @@ func emfileCPURate(t *testing.T, path string, window time.Duration) float64 {
 func TestAcceptBacksOffOnPersistentError(t *testing.T) {
 	testutil.CheckLeaks(t)
 	loop, logs, logTo := acceptTestLoop(t)
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	pair, err := unix.Socketpair(unix.AF_UNIX,
+		unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,14 +83,17 @@ func TestAcceptBacksOffOnPersistentError(t *testing.T) {
 		t.Fatal(err)
 	}
 	acceptTestRun(t, loop)
-	acceptTestWait(t, loop, "the failure to be logged", func() bool { return strings.Contains(logs.String(), "accept failed") })
+	acceptTestWait(t, loop, "the failure to be logged", func() bool {
+		return strings.Contains(logs.String(), "accept failed")
+	})
 
 	var tid int
 	acceptTestOnLoop(t, loop, func() { tid = unix.Gettid() })
 	rate := emfileCPURate(t, fmt.Sprintf("/proc/self/task/%d/stat", tid), 500*time.Millisecond)
 	t.Logf("the loop's thread used %.3f CPU s/s while accept kept failing", rate)
 	if rate >= emfileMaxCPU {
-		t.Errorf("the loop's thread used %.2f CPU s/s while accept kept failing, want under %.2f: it spins", rate, emfileMaxCPU)
+		t.Errorf("the loop's thread used %.2f CPU s/s while accept kept failing, "+
+			"want under %.2f: it spins", rate, emfileMaxCPU)
 	}
 
 	acceptTestOnLoop(t, loop, func() {
@@ -100,17 +104,18 @@ func TestAcceptBacksOffOnPersistentError(t *testing.T) {
 		}
 		loop.RemoveHandler(pair[0])
 	})
-	if n := strings.Count(logs.String(), "accept failed"); n != 1 || !strings.Contains(logs.String(), "invalid argument") {
+	n := strings.Count(logs.String(), "accept failed")
+	if n != 1 || !strings.Contains(logs.String(), "invalid argument") {
 		t.Errorf("%d log lines about the failure, want 1 naming EINVAL:\n%s", n, logs)
 	}
 	t.Logf("log:\n%s", logs)
 }
 
-// The survival test. A child process (this test binary again) serves a tiny echo with a
-// descriptor limit of 64. The parent opens 200 clients: the child accepts what fits, then accept
-// fails with EMFILE while the rest wait in the queue. While starved the child keeps serving the
-// clients it has, uses under 20% of a core, and logs the episode once. When the parent closes its
-// clients the child's descriptors come back, and a new client is served.
+// Surviving a full descriptor table. A child process (this test binary again) serves a tiny
+// echo with a descriptor limit of 64. The parent opens 200 clients: the child accepts what fits,
+// then accept fails with EMFILE while the rest wait in the queue. While starved the child keeps
+// serving the clients it has, uses under 20% of a core, and logs the episode once. When the
+// parent closes its clients the child's descriptors come back, and a new client is served.
 func TestAcceptSurvivesEMFILE(t *testing.T) {
 	if os.Getenv(emfileChildEnv) == "1" {
 		emfileChild(t)
@@ -118,9 +123,11 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 	}
 	testutil.CheckLeaks(t)
 	stdout, stderr := &testutil.LogBuffer{}, &testutil.LogBuffer{}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestAcceptSurvivesEMFILE$", "-test.count=1", "-test.timeout=60s")
+	cmd := exec.Command(os.Args[0],
+		"-test.run=^TestAcceptSurvivesEMFILE$", "-test.count=1", "-test.timeout=60s")
 	// A race-enabled binary sleeps a second before it exits unless told not to.
-	cmd.Env = append(os.Environ(), emfileChildEnv+"=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	cmd.Env = append(os.Environ(),
+		emfileChildEnv+"=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -165,7 +172,8 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 	rate := emfileCPURate(t, fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid), time.Second)
 	t.Logf("starved child: %.3f CPU s/s", rate)
 	if rate >= emfileMaxCPU {
-		t.Errorf("the starved child used %.2f CPU s/s, want under %.2f: it spins on accept", rate, emfileMaxCPU)
+		t.Errorf("the starved child used %.2f CPU s/s, want under %.2f: it spins on accept",
+			rate, emfileMaxCPU)
 	}
 	if n := strings.Count(stderr.String(), "accept failed"); n != 1 {
 		t.Errorf("%d log lines in one starvation episode, want 1", n)
@@ -184,8 +192,11 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 	emfileWait(t, "the end of the episode to be logged", func() bool {
 		return strings.Contains(stderr.String(), "accepting again")
 	}, stderr)
-	if failed, again := strings.Count(stderr.String(), "accept failed"), strings.Count(stderr.String(), "accepting again"); failed != 1 || again != 1 {
-		t.Errorf("%d lines for the start of starvation and %d for its end, want 1 and 1", failed, again)
+	failed := strings.Count(stderr.String(), "accept failed")
+	again := strings.Count(stderr.String(), "accepting again")
+	if failed != 1 || again != 1 {
+		t.Errorf("%d lines for the start of starvation and %d for its end, want 1 and 1",
+			failed, again)
 	}
 
 	stdin.Close()
@@ -283,11 +294,13 @@ func emfileDial(port int) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 10}); err != nil {
+	timeout := &unix.Timeval{Sec: 10}
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, timeout); err != nil {
 		unix.Close(fd)
 		return -1, err
 	}
-	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+	sa := &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
+	if err := unix.Connect(fd, sa); err != nil {
 		unix.Close(fd)
 		return -1, err
 	}

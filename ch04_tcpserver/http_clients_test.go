@@ -64,19 +64,6 @@ func runClient(t *testing.T, install string, name string, args ...string) string
 	return stdout.String()
 }
 
-// The catalog lists both servers of the chapter; only ch04/http is not an echo server.
-func TestCatalogEntries(t *testing.T) {
-	for id, protocol := range map[string]string{"ch04/echo": "", "ch04/http": "http"} {
-		e, err := catalog.Lookup(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Summary == "" || e.Serialises || e.Chapter() != 4 || e.Protocol != protocol {
-			t.Errorf("entry %+v: want a summary, chapter 4, not serialising, protocol %q", e, protocol)
-		}
-	}
-}
-
 // curl -i gets the helloworld answer with its head; with HTTP/1.1 and Connection: close, the
 // answer says close and curl sees the server close (it would report an error otherwise).
 func TestCurl(t *testing.T) {

@@ -198,11 +198,3 @@ func (s *HTTPServer) CloseAllConnections() {
 	}
 	clear(s.conns)
 }
-
-// ListenHelloWorld is the catalog's ch04/http: an HTTPServer serving HelloWorld on hostport, on
-// a loop of its own (see Runner).
-func ListenHelloWorld(hostport string) (*Runner, error) {
-	return NewRunner(hostport, func(loop *ioloop.IOLoop) RunnableServer {
-		return NewHTTPServer(nil, WithIOLoop(loop))
-	})
-}

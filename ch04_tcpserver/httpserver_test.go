@@ -410,33 +410,3 @@ func TestHTTPServerHalfClose(t *testing.T) {
 	rc.expectClosed()
 	acceptTestWait(t, ht.loop, "the connection to close", func() bool { return len(ht.srv.conns) == 0 })
 }
-
-// ListenHelloWorld's Runner serves net/http's client and stops with a keep-alive connection
-// open: Serve returns nil, every descriptor is closed.
-func TestHTTPRunnerServeStop(t *testing.T) {
-	testutil.CheckLeaks(t)
-	r, err := ListenHelloWorld("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- r.Serve() }()
-	transport := &http.Transport{}
-	defer transport.CloseIdleConnections()
-	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
-	resp, err := client.Get("http://" + r.Addr() + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || string(body) != "Hello, world" {
-		t.Errorf("GET /: %s %q", resp.Status, body)
-	}
-	if err := r.Stop(); err != nil {
-		t.Errorf("Stop: %v", err)
-	}
-	if err := <-served; err != nil {
-		t.Errorf("Serve after Stop: %v, want nil", err)
-	}
-}

@@ -18,9 +18,18 @@ import (
 	"tornadotcp/internal/testutil"
 )
 
+// allocTarget is what allocServer needs of EchoServer and HTTPServer.
+type allocTarget interface {
+	Listen(port int, address string) error
+	Addrs() []string
+	Stop()
+	CloseAllConnections()
+}
+
 // allocServer is a server on a loop of its own (not started) and a blocking client connected
 // to it, all closed by the returned function once the loop has stopped.
-func allocServer(tb testing.TB, newServer func(loop *ioloop.IOLoop) RunnableServer) (loop *ioloop.IOLoop, client int, closeAll func()) {
+func allocServer(tb testing.TB, newServer func(loop *ioloop.IOLoop) allocTarget) (
+	loop *ioloop.IOLoop, client int, closeAll func()) {
 	tb.Helper()
 	loop, err := ioloop.New()
 	if err != nil {
@@ -89,7 +98,7 @@ func exchange(tb testing.TB, client int, msg, reply []byte) {
 // next read started from the write's callback) allocates nothing.
 func TestEchoServerAllocatesNothing(t *testing.T) {
 	testutil.CheckLeaks(t)
-	loop, client, closeAll := allocServer(t, func(l *ioloop.IOLoop) RunnableServer { return NewEchoServer(WithIOLoop(l)) })
+	loop, client, closeAll := allocServer(t, func(l *ioloop.IOLoop) allocTarget { return NewEchoServer(WithIOLoop(l)) })
 	defer closeAll()
 	stop := runLoop(t, loop)
 	defer stop()
@@ -106,7 +115,7 @@ func TestEchoServerAllocatesNothing(t *testing.T) {
 // buffer, written, and the next head read, with callbacks bound when the connection opened.
 func TestHTTPServerKeepAliveAllocs(t *testing.T) {
 	testutil.CheckLeaks(t)
-	loop, client, closeAll := allocServer(t, func(l *ioloop.IOLoop) RunnableServer { return NewHTTPServer(nil, WithIOLoop(l)) })
+	loop, client, closeAll := allocServer(t, func(l *ioloop.IOLoop) allocTarget { return NewHTTPServer(nil, WithIOLoop(l)) })
 	defer closeAll()
 	stop := runLoop(t, loop)
 	defer stop()
@@ -125,7 +134,7 @@ func TestHTTPServerKeepAliveAllocs(t *testing.T) {
 // BenchmarkEchoServer is BenchmarkIOStreamEcho's ping-pong through TCPServer and EchoServer:
 // the server-ns/msg of the two differ by what the server layer adds.
 func BenchmarkEchoServer(b *testing.B) {
-	loop, client, closeAll := allocServer(b, func(l *ioloop.IOLoop) RunnableServer { return NewEchoServer(WithIOLoop(l)) })
+	loop, client, closeAll := allocServer(b, func(l *ioloop.IOLoop) allocTarget { return NewEchoServer(WithIOLoop(l)) })
 	defer closeAll()
 	pingPong(b, loop, client)
 }
@@ -133,7 +142,7 @@ func BenchmarkEchoServer(b *testing.B) {
 // BenchmarkHTTPServerHelloWorld: one keep-alive client sending wrk's request and waiting for
 // each answer; server-ns/req is the loop thread's CPU per request.
 func BenchmarkHTTPServerHelloWorld(b *testing.B) {
-	loop, client, closeAll := allocServer(b, func(l *ioloop.IOLoop) RunnableServer { return NewHTTPServer(nil, WithIOLoop(l)) })
+	loop, client, closeAll := allocServer(b, func(l *ioloop.IOLoop) allocTarget { return NewHTTPServer(nil, WithIOLoop(l)) })
 	defer closeAll()
 	stop := runLoop(b, loop)
 	reply := make([]byte, len(helloAnswer(b)))

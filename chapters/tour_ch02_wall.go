@@ -38,7 +38,7 @@ type wallFacts struct {
 	Refused      int           // closed by the server instead of echoed
 	FirstRefused int           // the first refused client, counting from 1; 0 if none was
 	StillServing bool          // client 1 was echoed again after the refusals
-	Log          string        // the server's first log line about the wall, without its prefix
+	Log          string        // the server's first log line about the wall, without its date
 	LogLines     int           // its log lines about the wall
 	LogCount     int           // the refusals those lines count
 	RefusedFD    int           // the descriptor that line names: the first one select could not watch
@@ -72,8 +72,10 @@ func selectWall(env *tourEnv, id string, plan wallPlan) (wallFacts, error) {
 	}()
 
 	env.say("")
-	env.say("  %s (pid %d, %s) sleeps in select(2), whose descriptor sets are bitmaps of", id, c.Pid, c.Addr)
-	env.say("  FD_SETSIZE = 1024 bits: descriptor 1024 has no bit. %d clients connect, one after another:", plan.Clients)
+	env.say("  %s (pid %d, %s) sleeps in select(2), whose descriptor sets are bitmaps of",
+		id, c.Pid, c.Addr)
+	env.say("  FD_SETSIZE = 1024 bits: descriptor 1024 has no bit. "+
+		"%d clients connect, one after another:", plan.Clients)
 	start := time.Now()
 	deadline := start.Add(plan.Within)
 	for f.Clients < plan.Clients && time.Now().Before(deadline) {
@@ -88,7 +90,8 @@ func selectWall(env *tourEnv, id string, plan wallPlan) (wallFacts, error) {
 			kept = append(kept, cl)
 			f.Served++
 			if f.FirstRefused > 0 {
-				return f, fmt.Errorf("%w: client %d was served after client %d was refused", errNoWall, f.Clients, f.FirstRefused)
+				return f, fmt.Errorf("%w: client %d was served after client %d was refused",
+					errNoWall, f.Clients, f.FirstRefused)
 			}
 		case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 			cl.Close()
@@ -126,27 +129,35 @@ func selectWall(env *tourEnv, id string, plan wallPlan) (wallFacts, error) {
 	if exit != nil {
 		return f, fmt.Errorf("the child ended with %v after SIGTERM: %s", exit, firstLine(stderr))
 	}
-	f.Log, f.LogLines, f.LogCount = wallLog(stderr, c.Addr)
+	f.Log, f.LogLines, f.LogCount = wallLog(stderr)
 	if m := refusedFD.FindStringSubmatch(f.Log); m != nil {
 		f.RefusedFD, _ = strconv.Atoi(m[1])
 	}
-	env.say("    clients 1 to %d were echoed and stayed; clients %d to %d were closed as soon as they were accepted",
+	env.say("    clients 1 to %d were echoed and stayed; "+
+		"clients %d to %d were closed as soon as they were accepted",
 		f.Served, f.FirstRefused, f.Clients)
-	env.say("    client 1 was echoed again afterwards: the server stayed up (%d clients in %s)", f.Clients, roundDuration(f.Took))
+	env.say("    client 1 was echoed again afterwards: the server stayed up (%d clients in %s)",
+		f.Clients, roundDuration(f.Took))
 	if f.Log != "" {
-		env.say("    its log counted %d refusals in %d lines (at most one a second); the first:", f.LogCount, f.LogLines)
+		env.say("    its log counted %d refusals in %d lines (at most one a second); the first:",
+			f.LogCount, f.LogLines)
 		env.say("      %s", f.Log)
 	}
-	env.say("  The wall counts descriptor numbers, not clients. Before the first client the child had %d", len(f.Own))
+	env.say("  The wall counts descriptor numbers, not clients. "+
+		"Before the first client the child had %d", len(f.Own))
 	env.say("  descriptors open (/proc/%d/fd):", f.Pid)
 	for _, line := range wrapList(f.Own, 88) {
 		env.say("      %s", line)
 	}
-	env.say("  standard input, output and error, the listener, the two ends of the pipe that wakes select,")
-	env.say("  and whatever else the process had open. That left %d numbers below %d: %d clients were served.",
+	env.say("  standard input, output and error, the listener, " +
+		"the two ends of the pipe that wakes select,")
+	env.say("  and whatever else the process had open. "+
+		"That left %d numbers below %d: %d clients were served.",
 		nonblocking.FDSetSize-len(f.Own), nonblocking.FDSetSize, f.Served)
-	env.say("  poll(2) takes a list, not a bitmap, and has no wall; but like select it hands the kernel every")
-	env.say("  descriptor on every call. Chapter 3's epoll removes that cost: `go run ./chapters bench` measures it.")
+	env.say("  poll(2) takes a list, not a bitmap, and has no wall; " +
+		"but like select it hands the kernel every")
+	env.say("  descriptor on every call. " +
+		"Chapter 3's epoll removes that cost: `go run ./chapters bench` measures it.")
 	return f, nil
 }
 
@@ -208,10 +219,9 @@ func wrapList(items []string, width int) []string {
 var refusedFD = regexp.MustCompile(`\bfd (\d+): `)
 
 // wallLog reads a select server's standard error: the first line that speaks of FD_SETSIZE,
-// from the server's address on (the log package's date and time are left out), how many such
-// lines there are, and how many refusals they count together ("... (7 times since the last
-// report)" counts 7, a line without a count 1).
-func wallLog(stderr []byte, addr string) (first string, lines, refusals int) {
+// without the log's date and time, how many such lines there are, and how many refusals they
+// count together (a line ending "times=7" counts 7, a line without a count 1).
+func wallLog(stderr []byte) (first string, lines, refusals int) {
 	sc := bufio.NewScanner(bytes.NewReader(stderr))
 	for sc.Scan() {
 		line := sc.Text()
@@ -226,14 +236,14 @@ func wallLog(stderr []byte, addr string) (first string, lines, refusals int) {
 			refusals++
 		}
 		if first == "" {
-			first = line
-			if _, rest, ok := strings.Cut(line, addr+": "); ok {
-				first = rest
-			}
+			first = logDate.ReplaceAllString(line, "")
 		}
 	}
 	return first, lines, refusals
 }
 
 // timesSince finds the count in a line that stands for several refusals.
-var timesSince = regexp.MustCompile(`\((\d+) times since the last report\)$`)
+var timesSince = regexp.MustCompile(` times=(\d+)$`)
+
+// logDate is the date and time that slog's default logger starts a line with.
+var logDate = regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d `)

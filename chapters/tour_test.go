@@ -24,8 +24,10 @@ import (
 // TestRunHelperProcess (runserver_test.go).
 func testTourEnv(out *bytes.Buffer) *tourEnv {
 	return &tourEnv{out: out, self: func(args ...string) *exec.Cmd {
-		cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestRunHelperProcess$", "--"}, args...)...)
-		cmd.Env = append(os.Environ(), runHelperEnv+"=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+		helper := append([]string{"-test.run=^TestRunHelperProcess$", "--"}, args...)
+		cmd := exec.Command(os.Args[0], helper...)
+		cmd.Env = append(os.Environ(), runHelperEnv+"=1",
+			"GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
 		return cmd
 	}}
 }
@@ -46,12 +48,14 @@ func TestTourCh01(t *testing.T) {
 	// (a) The iterative server: B is echoed only after A has left, so B waited at least as long
 	// as A stayed.
 	if f.Wait.BWaited < ch01Plan.HoldA {
-		t.Errorf("client B waited %v, less than the %v client A stayed: the server did not serialise", f.Wait.BWaited, ch01Plan.HoldA)
+		t.Errorf("client B waited %v, less than the %v client A stayed: the server did not serialise",
+			f.Wait.BWaited, ch01Plan.HoldA)
 	}
 	if f.Wait.AfterA <= 0 || f.Wait.AfterA > f.Wait.BWaited {
 		t.Errorf("client B echoed %v after A left, out of a %v wait", f.Wait.AfterA, f.Wait.BWaited)
 	}
-	mustSay(t, text, fmt.Sprintf("client B waited %d ms for client A to leave", f.Wait.BWaited.Milliseconds()))
+	mustSay(t, text, fmt.Sprintf("client B waited %d ms for client A to leave",
+		f.Wait.BWaited.Milliseconds()))
 
 	// (b) The threaded server: at least one thread per connected client. A little slack for the
 	// runtime's own threads being counted in the base and retired later.
@@ -59,7 +63,8 @@ func TestTourCh01(t *testing.T) {
 	if len(f.Climb.Steps) != len(ch01Plan.Steps) {
 		t.Fatalf("%d thread counts, want one per step %v", len(f.Climb.Steps), ch01Plan.Steps)
 	}
-	mustSay(t, text, fmt.Sprintf("this process had %d OS threads before the server started", f.Climb.Base))
+	mustSay(t, text, fmt.Sprintf("this process had %d OS threads before the server started",
+		f.Climb.Base))
 	for i, s := range f.Climb.Steps {
 		if s.Clients != ch01Plan.Steps[i] {
 			t.Errorf("step %d: %d clients, want %d", i, s.Clients, ch01Plan.Steps[i])
@@ -67,18 +72,22 @@ func TestTourCh01(t *testing.T) {
 		if d := s.Delta(f.Climb.Base); d < s.Clients-slack {
 			t.Errorf("%d clients added only %d threads: not one thread per blocked recv", s.Clients, d)
 		}
-		mustSay(t, text, fmt.Sprintf("%4d clients connected, each echoed once: %4d threads, %+5d", s.Clients, s.Threads, s.Delta(f.Climb.Base)))
+		mustSay(t, text, fmt.Sprintf("%4d clients connected, each echoed once: %4d threads, %+5d",
+			s.Clients, s.Threads, s.Delta(f.Climb.Base)))
 	}
 
 	// (c) Thread exhaustion: the child died of it, after some clients and before the bound.
 	x := f.Exhaustion
 	if x.Echoed == 0 || x.Echoed >= ch01Plan.Exhaustion.MaxClients {
-		t.Errorf("the child echoed %d clients before dying; want between 1 and %d", x.Echoed, ch01Plan.Exhaustion.MaxClients-1)
+		t.Errorf("the child echoed %d clients before dying; want between 1 and %d",
+			x.Echoed, ch01Plan.Exhaustion.MaxClients-1)
 	}
 	if x.Threads < x.Echoed-slack {
-		t.Errorf("the child had %d threads after %d clients: not one thread per blocked recv", x.Threads, x.Echoed)
+		t.Errorf("the child had %d threads after %d clients: not one thread per blocked recv",
+			x.Threads, x.Echoed)
 	}
-	want := []string{fmt.Sprintf("runtime: program exceeds %d-thread limit", ch01Plan.Exhaustion.Limit), "fatal error: thread exhaustion"}
+	want := []string{fmt.Sprintf("runtime: program exceeds %d-thread limit",
+		ch01Plan.Exhaustion.Limit), "fatal error: thread exhaustion"}
 	for _, line := range want {
 		if !slices.Contains(x.Fatal, line) {
 			t.Errorf("the child's fatal lines %q lack %q", x.Fatal, line)
@@ -88,7 +97,8 @@ func TestTourCh01(t *testing.T) {
 	if x.Exit != "exit status 2" {
 		t.Errorf("the child ended with %q, want exit status 2 (the runtime's fatal error)", x.Exit)
 	}
-	mustSay(t, text, fmt.Sprintf("%d clients were echoed; the child had %d OS threads", x.Echoed, x.Threads))
+	mustSay(t, text, fmt.Sprintf("%d clients were echoed; the child had %d OS threads",
+		x.Echoed, x.Threads))
 	mustSay(t, text, "and it ended with "+x.Exit)
 }
 
@@ -126,10 +136,13 @@ func TestTourThreadClimbNeedsAThreadPerConnection(t *testing.T) {
 func TestTourExhaustionNeedsTheChildToDie(t *testing.T) {
 	testutil.CheckLeaks(t)
 	var out bytes.Buffer
-	plan := exhaustionPlan{Limit: 10000, MaxClients: 3, Within: 10 * time.Second, Grace: 100 * time.Millisecond}
+	plan := exhaustionPlan{
+		Limit: 10000, MaxClients: 3, Within: 10 * time.Second, Grace: 100 * time.Millisecond,
+	}
 	f, err := threadExhaustion(testTourEnv(&out), plan)
 	if err == nil || !strings.Contains(err.Error(), "still serving") {
-		t.Errorf("with a limit of 10,000 and 3 clients: error %v, want one saying the child was still serving", err)
+		t.Errorf("with a limit of 10,000 and 3 clients: error %v, want one saying the child was still "+
+			"serving", err)
 	}
 	if f.Echoed != 3 {
 		t.Errorf("%d clients echoed, want all 3", f.Echoed)
@@ -137,7 +150,8 @@ func TestTourExhaustionNeedsTheChildToDie(t *testing.T) {
 }
 
 func TestTourRuntimeFatal(t *testing.T) {
-	stderr := "runtime: program exceeds 100-thread limit\nfatal error: thread exhaustion\n\nruntime stack:\nruntime.throw(...)\n"
+	stderr := "runtime: program exceeds 100-thread limit\nfatal error: thread exhaustion\n" +
+		"\nruntime stack:\nruntime.throw(...)\n"
 	got := runtimeFatal([]byte(stderr))
 	want := []string{"runtime: program exceeds 100-thread limit", "fatal error: thread exhaustion"}
 	if !slices.Equal(got, want) {
@@ -177,7 +191,8 @@ func TestTourFailingLesson(t *testing.T) {
 	if status == 0 {
 		t.Errorf("exit status 0 after a failed lesson")
 	}
-	if got, want := errOut.String(), "chapters: tour: chapter 1: the server did not serialise\n"; got != want {
+	want := "chapters: tour: chapter 1: the server did not serialise\n"
+	if got := errOut.String(); got != want {
 		t.Errorf("stderr = %q, want %q", got, want)
 	}
 	if !ran {
@@ -193,7 +208,8 @@ func TestTourFailingLesson(t *testing.T) {
 func TestTourChildWithoutListeningLine(t *testing.T) {
 	testutil.CheckLeaks(t)
 	var out bytes.Buffer
-	_, err := startChild(testTourEnv(&out), 10*time.Second, "run", "no/such-server", "-addr", "127.0.0.1:0")
+	_, err := startChild(testTourEnv(&out), 10*time.Second, "run",
+		"no/such-server", "-addr", "127.0.0.1:0")
 	if err == nil {
 		t.Fatal("startChild succeeded for a server id that does not exist")
 	}
@@ -216,55 +232,70 @@ func TestTourCh02(t *testing.T) {
 	// has a thread per client. The thresholds are loose: the machine is shared.
 	idle := f.Idle
 	if idle.Clients != ch02Plan.Clients || idle.Window < ch02Plan.Window {
-		t.Errorf("%d clients over %v, want %d over at least %v", idle.Clients, idle.Window, ch02Plan.Clients, ch02Plan.Window)
+		t.Errorf("%d clients over %v, want %d over at least %v",
+			idle.Clients, idle.Window, ch02Plan.Clients, ch02Plan.Window)
 	}
 	if idle.Burner.ID != "ch02/busypoll" || idle.Sleeper.ID != "ch02/poll" {
-		t.Errorf("compared %s with %s, want ch02/busypoll with ch02/poll", idle.Burner.ID, idle.Sleeper.ID)
+		t.Errorf("compared %s with %s, want ch02/busypoll with ch02/poll",
+			idle.Burner.ID, idle.Sleeper.ID)
 	}
 	if idle.Burner.CPU < minBurn {
-		t.Errorf("busy-poll used %.2f CPU s/s with every client idle, want about 1 (at least %.2f)", idle.Burner.CPU, minBurn)
+		t.Errorf("busy-poll used %.2f CPU s/s with every client idle, want about 1 (at least %.2f)",
+			idle.Burner.CPU, minBurn)
 	}
 	if idle.Sleeper.CPU > maxSleep {
-		t.Errorf("poll used %.2f CPU s/s with every client idle, want about 0 (at most %.2f)", idle.Sleeper.CPU, maxSleep)
+		t.Errorf("poll used %.2f CPU s/s with every client idle, want about 0 (at most %.2f)",
+			idle.Sleeper.CPU, maxSleep)
 	}
 	if idle.Burner.CPU < 4*idle.Sleeper.CPU {
 		t.Errorf("busy-poll %.2f CPU s/s is not far above poll's %.2f", idle.Burner.CPU, idle.Sleeper.CPU)
 	}
 	for _, s := range []serverCPU{idle.Burner, idle.Sleeper} {
 		if s.Threads <= 0 || s.Threads >= idle.Clients/2 {
-			t.Errorf("%s had %d OS threads with %d clients: want a handful, not one per client", s.ID, s.Threads, idle.Clients)
+			t.Errorf("%s had %d OS threads with %d clients: want a handful, not one per client",
+				s.ID, s.Threads, idle.Clients)
 		}
-		mustSay(t, text, fmt.Sprintf("%-15s %.2f CPU seconds per second, %d OS threads", s.ID+":", s.CPU, s.Threads))
+		mustSay(t, text, fmt.Sprintf("%-15s %.2f CPU seconds per second, %d OS threads",
+			s.ID+":", s.CPU, s.Threads))
 	}
 
 	// (b) The wall: the early clients served, every later one refused, the server still up, and
 	// its log naming the first descriptor it could not watch.
 	w := f.Wall
 	if w.Clients != ch02Plan.Wall.Clients || w.Served+w.Refused != w.Clients {
-		t.Errorf("%d clients tried, %d served, %d refused; want %d tried, each served or refused", w.Clients, w.Served, w.Refused, ch02Plan.Wall.Clients)
+		t.Errorf("%d clients tried, %d served, %d refused; want %d tried, each served or refused",
+			w.Clients, w.Served, w.Refused, ch02Plan.Wall.Clients)
 	}
 	if w.Served < 900 || w.Refused == 0 || w.FirstRefused != w.Served+1 {
-		t.Errorf("served %d, refused %d from client %d: want the first thousand or so served and every later one refused", w.Served, w.Refused, w.FirstRefused)
+		t.Errorf("served %d, refused %d from client %d: want the first thousand or so served and every "+
+			"later one refused", w.Served, w.Refused, w.FirstRefused)
 	}
 	if !w.StillServing {
 		t.Errorf("client 1 was not served after the refusals")
 	}
 	if w.RefusedFD != 1024 || !strings.Contains(w.Log, "FD_SETSIZE") {
-		t.Errorf("the first refusal named fd %d in log line %q, want fd 1024 and FD_SETSIZE", w.RefusedFD, w.Log)
+		t.Errorf("the first refusal named fd %d in log line %q, want fd 1024 and FD_SETSIZE",
+			w.RefusedFD, w.Log)
 	}
-	mustSay(t, text, fmt.Sprintf("clients 1 to %d were echoed and stayed; clients %d to %d were closed", w.Served, w.FirstRefused, w.Clients))
+	mustSay(t, text, fmt.Sprintf("clients 1 to %d were echoed and stayed; clients %d to %d were "+
+		"closed", w.Served, w.FirstRefused, w.Clients))
 	if w.LogCount != w.Refused || w.LogLines == 0 || w.LogLines > 3 {
-		t.Errorf("the log counted %d refusals in %d lines; the clients saw %d refused, and the log should say so in a few lines", w.LogCount, w.LogLines, w.Refused)
+		t.Errorf("the log counted %d refusals in %d lines; the clients saw %d refused, and the log "+
+			"should say so in a few lines", w.LogCount, w.LogLines, w.Refused)
 	}
-	mustSay(t, text, fmt.Sprintf("its log counted %d refusals in %d lines (at most one a second); the first:\n      %s", w.LogCount, w.LogLines, w.Log))
+	mustSay(t, text, fmt.Sprintf("its log counted %d refusals in %d lines (at most one a second); "+
+		"the first:\n      %s", w.LogCount, w.LogLines, w.Log))
 	if len(w.Own) < 6 || len(w.Own)+w.Served != 1024 {
-		t.Errorf("the child had descriptors %q of its own and served %d clients: want at least stdio, the listener and the self-pipe, and with the clients exactly 1024", w.Own, w.Served)
+		t.Errorf("the child had descriptors %q of its own and served %d clients: want at least stdio, "+
+			"the listener and the self-pipe, and with the clients exactly 1024", w.Own, w.Served)
 	}
 	if !slices.ContainsFunc(w.Own, func(fd string) bool { return strings.HasSuffix(fd, " socket") }) {
 		t.Errorf("the child's descriptors %q have no socket: its listener is missing", w.Own)
 	}
-	mustSay(t, text, fmt.Sprintf("Before the first client the child had %d\n  descriptors open (/proc/%d/fd):\n      %s", len(w.Own), w.Pid, w.Own[0]))
-	mustSay(t, text, fmt.Sprintf("That left %d numbers below 1024: %d clients were served.", 1024-len(w.Own), w.Served))
+	mustSay(t, text, fmt.Sprintf("Before the first client the child had %d\n  descriptors open "+
+		"(/proc/%d/fd):\n      %s", len(w.Own), w.Pid, w.Own[0]))
+	mustSay(t, text, fmt.Sprintf("That left %d numbers below 1024: %d clients were served.",
+		1024-len(w.Own), w.Served))
 }
 
 // The idle-CPU comparison fails, rather than narrating, when the server meant to burn a core
@@ -293,17 +324,20 @@ func TestTourSelectWallNotOnPoll(t *testing.T) {
 		t.Errorf("on ch02/poll: error %v, want %v", err, errNoWall)
 	}
 	if f.Served != ch02Plan.Wall.Clients || f.Refused != 0 {
-		t.Errorf("poll served %d and refused %d of %d clients, want all served", f.Served, f.Refused, ch02Plan.Wall.Clients)
+		t.Errorf("poll served %d and refused %d of %d clients, want all served",
+			f.Served, f.Refused, ch02Plan.Wall.Clients)
 	}
 }
 
 func TestTourWallLog(t *testing.T) {
+	const refusal = `closed a new connection at once server=ch02/select addr=127.0.0.1:5000 ` +
+		`err="fd 1024: descriptor at or above FD_SETSIZE (1024)"`
 	stderr := "chapters run ch02/select: starting\n" +
-		"2026/01/02 03:04:05 ch02/select 127.0.0.1:5000: closed a new connection at once: fd 1024: descriptor at or above FD_SETSIZE (1024)\n" +
-		"2026/01/02 03:04:06 ch02/select 127.0.0.1:5000: closed a new connection at once: fd 1024: descriptor at or above FD_SETSIZE (1024) (7 times since the last report)\n" +
+		"2026/01/02 03:04:05 WARN " + refusal + "\n" +
+		"2026/01/02 03:04:06 WARN " + refusal + " times=7\n" +
 		"chapters run ch02/select: terminated, stopping\n"
-	first, lines, refusals := wallLog([]byte(stderr), "127.0.0.1:5000")
-	if want := "closed a new connection at once: fd 1024: descriptor at or above FD_SETSIZE (1024)"; first != want {
+	first, lines, refusals := wallLog([]byte(stderr))
+	if want := "WARN " + refusal; first != want {
 		t.Errorf("first line = %q, want %q", first, want)
 	}
 	if lines != 2 || refusals != 8 {
@@ -312,15 +346,20 @@ func TestTourWallLog(t *testing.T) {
 	if m := refusedFD.FindStringSubmatch(first); m == nil || m[1] != "1024" {
 		t.Errorf("refusedFD found %q in %q", m, first)
 	}
-	if first, lines, _ := wallLog([]byte("chapters run ch02/select: terminated, stopping\n"), "127.0.0.1:5000"); first != "" || lines != 0 {
+	stderr = "chapters run ch02/select: terminated, stopping\n"
+	if first, lines, _ := wallLog([]byte(stderr)); first != "" || lines != 0 {
 		t.Errorf("wallLog found %q (%d lines) where no line speaks of FD_SETSIZE", first, lines)
 	}
 }
 
 func TestTourWrapList(t *testing.T) {
-	items := []string{"0 /dev/null", "1 pipe", "2 pipe", "3 /sys/fs/cgroup/cpu/cpu.cfs_quota_us", "5 socket"}
+	items := []string{
+		"0 /dev/null", "1 pipe", "2 pipe", "3 /sys/fs/cgroup/cpu/cpu.cfs_quota_us", "5 socket",
+	}
 	got := wrapList(items, 30)
-	want := []string{"0 /dev/null, 1 pipe, 2 pipe,", "3 /sys/fs/cgroup/cpu/cpu.cfs_quota_us,", "5 socket"}
+	want := []string{
+		"0 /dev/null, 1 pipe, 2 pipe,", "3 /sys/fs/cgroup/cpu/cpu.cfs_quota_us,", "5 socket",
+	}
 	if !slices.Equal(got, want) {
 		t.Errorf("wrapList = %q, want %q", got, want)
 	}
@@ -344,19 +383,24 @@ func TestTourCh03(t *testing.T) {
 	// bounds are loose: the machine is shared and the child is race-enabled under -race.
 	h := f.Hold
 	if h.Clients != ch03Plan.Clients || h.Served != h.Clients {
-		t.Errorf("%d of %d clients served, want all %d (descriptor limit %d)", h.Served, h.Clients, ch03Plan.Clients, h.Limit)
+		t.Errorf("%d of %d clients served, want all %d (descriptor limit %d)",
+			h.Served, h.Clients, ch03Plan.Clients, h.Limit)
 	}
 	if h.Threads <= 0 || h.Threads > maxLoopThreads {
-		t.Errorf("the server had %d OS threads holding %d clients, want at most %d", h.Threads, h.Served, maxLoopThreads)
+		t.Errorf("the server had %d OS threads holding %d clients, want at most %d",
+			h.Threads, h.Served, maxLoopThreads)
 	}
 	if h.RSSPer >= maxRSSPerConn {
 		t.Errorf("%.2f KiB of RSS per connection, want under %.0f", h.RSSPer, maxRSSPerConn)
 	}
 	if h.CPU > maxIdleCPU || h.Window < ch03Plan.Window {
-		t.Errorf("%.3f CPU s/s over %v of idleness, want at most %.2f over at least %v", h.CPU, h.Window, maxIdleCPU, ch03Plan.Window)
+		t.Errorf("%.3f CPU s/s over %v of idleness, want at most %.2f over at least %v",
+			h.CPU, h.Window, maxIdleCPU, ch03Plan.Window)
 	}
-	mustSay(t, text, fmt.Sprintf("%d clients connected, one after another, in %s;", h.Served, roundDuration(h.Connect)))
-	mustSay(t, text, fmt.Sprintf("OS threads:          %d (%d before the first client)", h.Threads, h.Before.Threads))
+	mustSay(t, text, fmt.Sprintf("%d clients connected, one after another, in %s;",
+		h.Served, roundDuration(h.Connect)))
+	mustSay(t, text, fmt.Sprintf("OS threads:          %d (%d before the first client)",
+		h.Threads, h.Before.Threads))
 	mustSay(t, text, fmt.Sprintf("memory:              %.2f KiB more RSS per connection", h.RSSPer))
 	mustSay(t, text, fmt.Sprintf("CPU while all idle:  %.2f CPU seconds per second", h.CPU))
 
@@ -367,10 +411,12 @@ func TestTourCh03(t *testing.T) {
 		t.Errorf("level-triggered: %+v, want READ, %d byte taken, READ again", lv, takeBytes)
 	}
 	if ed.Again != ioloop.NONE || ed.Asked < askAgain {
-		t.Errorf("edge-triggered: events %#x after %v with data unread, want none after at least %v", ed.Again, ed.Asked, askAgain)
+		t.Errorf("edge-triggered: events %#x after %v with data unread, want none after at least %v",
+			ed.Again, ed.Asked, askAgain)
 	}
 	if ed.AfterMore != ioloop.READ || ed.Drained != firstSent[takeBytes:]+moreSent {
-		t.Errorf("edge-triggered after more data: events %#x, drained %q; want READ and %q", ed.AfterMore, ed.Drained, firstSent[takeBytes:]+moreSent)
+		t.Errorf("edge-triggered after more data: events %#x, drained %q; want READ and %q",
+			ed.AfterMore, ed.Drained, firstSent[takeBytes:]+moreSent)
 	}
 	mustSay(t, text, fmt.Sprintf("it gets %q.", ed.Drained))
 }
@@ -379,12 +425,14 @@ func TestTourCh03(t *testing.T) {
 func TestTourHoldIdleNeedsOneThread(t *testing.T) {
 	testutil.CheckLeaks(t)
 	var out bytes.Buffer
-	f, err := holdIdle(testTourEnv(&out), "ch01/threaded", holdPlan{Clients: 1000, Window: 200 * time.Millisecond, Within: 20 * time.Second})
+	f, err := holdIdle(testTourEnv(&out), "ch01/threaded",
+		holdPlan{Clients: 1000, Window: 200 * time.Millisecond, Within: 20 * time.Second})
 	if !errors.Is(err, errNotTheLesson) {
 		t.Errorf("on ch01/threaded: error %v, want %v", err, errNotTheLesson)
 	}
 	if f.Served != 1000 || f.Threads < 1000 {
-		t.Errorf("%d clients served on %d threads, want 1000 on at least as many threads", f.Served, f.Threads)
+		t.Errorf("%d clients served on %d threads, want 1000 on at least as many threads",
+			f.Served, f.Threads)
 	}
 	if out.Len() != 0 {
 		t.Errorf("narrated a hold that did not show the lesson:\n%s", out.String())
@@ -405,14 +453,16 @@ func TestTourHoldIdleFitsTheDescriptorLimit(t *testing.T) {
 	}
 	defer unix.Setrlimit(unix.RLIMIT_NOFILE, &lim)
 	var out bytes.Buffer
-	f, err := holdIdle(testTourEnv(&out), "ch03/epoll", holdPlan{Clients: 10_000, Window: 200 * time.Millisecond, Within: 20 * time.Second})
+	f, err := holdIdle(testTourEnv(&out), "ch03/epoll",
+		holdPlan{Clients: 10_000, Window: 200 * time.Millisecond, Within: 20 * time.Second})
 	if err != nil {
 		t.Fatalf("holdIdle: %v\n%s", err, out.String())
 	}
 	if want := 1200 - fdsForOthers; f.Clients != want || f.Served != want {
 		t.Errorf("%d clients, %d served; want %d, what 1200 descriptors leave", f.Clients, f.Served, want)
 	}
-	mustSay(t, out.String(), fmt.Sprintf("(this process may open 1200 descriptors, ulimit -n, so %d clients rather than 10000)", 1200-fdsForOthers))
+	mustSay(t, out.String(), fmt.Sprintf("(this process may open 1200 descriptors, ulimit -n, so %d "+
+		"clients rather than 10000)", 1200-fdsForOthers))
 }
 
 func TestTourCh04(t *testing.T) {
@@ -436,13 +486,15 @@ func TestTourCh04(t *testing.T) {
 		t.Errorf("HandleStream was given %q, the client's address was %q", s.Peer, s.Client)
 	}
 	if s.Line != ch04Plan.Line || s.Echo != ch04Plan.Line {
-		t.Errorf("HandleStream read %q and the client got %q, want %q both", s.Line, s.Echo, ch04Plan.Line)
+		t.Errorf("HandleStream read %q and the client got %q, want %q both",
+			s.Line, s.Echo, ch04Plan.Line)
 	}
 	if s.RoundTrip <= 0 || s.RoundTrip > ch04Plan.Within {
 		t.Errorf("round trip %v, want within %v", s.RoundTrip, ch04Plan.Within)
 	}
 	mustSay(t, text, fmt.Sprintf("a client connected from %s and sent %q", s.Client, ch04Plan.Line))
-	mustSay(t, text, fmt.Sprintf("HandleStream(stream, %q) ran once, on the loop's own goroutine", s.Peer))
+	mustSay(t, text, fmt.Sprintf("HandleStream(stream, %q) ran once, on the loop's own goroutine",
+		s.Peer))
 
 	// (b) Keep-alive: one connection for every request, against one per request with
 	// Connection: close, and helloworld's answer every time.
@@ -451,18 +503,24 @@ func TestTourCh04(t *testing.T) {
 		t.Errorf("measured %q (pid %d), want ch04/http in a child process", k.ID, k.Pid)
 	}
 	if k.Kept.Requests != n || k.Kept.Conns != 1 || k.Kept.Reused != n-1 {
-		t.Errorf("keep-alive: %d requests on %d connections, %d reused; want %d on 1, %d reused", k.Kept.Requests, k.Kept.Conns, k.Kept.Reused, n, n-1)
+		t.Errorf("keep-alive: %d requests on %d connections, %d reused; want %d on 1, %d reused",
+			k.Kept.Requests, k.Kept.Conns, k.Kept.Reused, n, n-1)
 	}
 	if k.Closed.Requests != n || k.Closed.Conns != n || k.Closed.Reused != 0 {
-		t.Errorf("Connection: close: %d requests on %d connections, %d reused; want one connection each, none reused", k.Closed.Requests, k.Closed.Conns, k.Closed.Reused)
+		t.Errorf("Connection: close: %d requests on %d connections, %d reused; want one connection "+
+			"each, none reused", k.Closed.Requests, k.Closed.Conns, k.Closed.Reused)
 	}
 	if k.Kept.Hello != n || k.Closed.Hello != n {
-		t.Errorf("%d and %d answers were 200 %q, want all %d of each", k.Kept.Hello, k.Closed.Hello, helloBody, n)
+		t.Errorf("%d and %d answers were 200 %q, want all %d of each",
+			k.Kept.Hello, k.Closed.Hello, helloBody, n)
 	}
 	if k.Kept.Connection != "keep-alive" || k.Closed.Connection != "close" {
-		t.Errorf("the server answered Connection: %q and %q, want keep-alive and close", k.Kept.Connection, k.Closed.Connection)
+		t.Errorf("the server answered Connection: %q and %q, want keep-alive and close",
+			k.Kept.Connection, k.Closed.Connection)
 	}
-	mustSay(t, text, fmt.Sprintf("%-24s %4d connection(s), %6.0f requests/s; the server answered Connection: keep-alive", "HTTP/1.1 keep-alive:", 1, k.Kept.PerSecond()))
-	mustSay(t, text, fmt.Sprintf("%-24s %4d connection(s), %6.0f requests/s; the server answered Connection: close", "with Connection: close:", n, k.Closed.PerSecond()))
+	mustSay(t, text, fmt.Sprintf("%-24s %4d connection(s), %6.0f requests/s; the server answered "+
+		"Connection: keep-alive", "HTTP/1.1 keep-alive:", 1, k.Kept.PerSecond()))
+	mustSay(t, text, fmt.Sprintf("%-24s %4d connection(s), %6.0f requests/s; the server answered "+
+		"Connection: close", "with Connection: close:", n, k.Closed.PerSecond()))
 	mustSay(t, text, fmt.Sprintf("every one of the %d answers was 200 %q", 2*n, helloBody))
 }

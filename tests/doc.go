@@ -4,8 +4,9 @@
 //
 // A transcript records, per client connection, what was sent, what came back and how the
 // connection ended, with nothing in it that depends on ports or timing. Two servers that keep
-// the protocol of DESIGN.md produce equal transcripts; where a difference is the lesson (the
-// iterative server makes a second client wait), the suite asserts exactly that difference.
+// the echo protocol (book/00-preface.md) produce equal transcripts; where a difference is the
+// lesson (the iterative server makes a second client wait), the suite asserts exactly that
+// difference.
 // Tornado's own tests check one stream at a time (tornado/test/iostream_test.py); this suite
 // checks whole servers, the way the tutorial's readers use them.
 //

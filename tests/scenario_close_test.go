@@ -1,6 +1,6 @@
 // How connections end: the client half-closes, the client resets, the client idles, the server
-// stops. Tornado closes a stream when recv returns 0, losing the echoes still owed; our protocol
-// keeps them (DESIGN.md), and this is where that is checked.
+// stops. Tornado closes a stream when recv returns 0, losing the echoes still owed; the echo
+// protocol (book/00-preface.md) keeps them, and this is where that is checked.
 
 package tests
 

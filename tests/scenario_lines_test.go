@@ -12,11 +12,13 @@ import (
 	"testing"
 )
 
-// maxLine is the echo protocol's limit (DESIGN.md): 64 KiB of line, not counting its '\n'.
+// maxLine is the echo protocol's limit (book/00-preface.md): 64 KiB of line, not counting its
+// '\n'.
 const maxLine = 64 << 10
 
 // onePacketLines has an empty line and bytes a careless server might alter.
-const onePacketLines = "hello\n\n  spaces and\ttabs  \ncarriage return\r\nnul \x00 byte\n\xffnot utf-8\nünïcödé ✓\nlast\n"
+const onePacketLines = "hello\n\n  spaces and\ttabs  \ncarriage return\r\nnul \x00 byte\n" +
+	"\xffnot utf-8\nünïcödé ✓\nlast\n"
 
 func linesInOnePacket(t testing.TB, tg target) Transcript {
 	a := dial(t, tg, "a")

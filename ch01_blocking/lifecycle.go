@@ -1,17 +1,13 @@
-// Serve once, Stop from anywhere: the life of every single-threaded server in the book.
+// Serve once, Stop from anywhere: the life of every server in the book.
 
-package nonblocking
+package blocking
 
-import (
-	"sync"
+import "sync"
 
-	blocking "tornadotcp/ch01_blocking"
-)
-
-// Lifecycle is the state a server on one loop thread keeps about its own life. Serve may run
-// once; Stop may come from any goroutine, any number of times, before, during or after Serve,
-// and returns only once everything the server owned is released. Chapter 3's echo server and
-// chapter 4's runner keep the same promises with it. The zero value is ready to use.
+// Lifecycle is the state a server keeps about its own life, the promises of net/http's Server
+// made once for every server of the book. Serve may run once; Stop may come from any goroutine,
+// any number of times, before, during or after Serve, and returns only once everything the
+// server owned is released. The zero value is ready to use.
 type Lifecycle struct {
 	mu       sync.Mutex
 	stopping bool          // Stop was called, or Serve has ended
@@ -27,13 +23,13 @@ func (lc *Lifecycle) doneLocked() chan struct{} {
 	return lc.done
 }
 
-// Begin is the first thing Serve does: it returns blocking.ErrServerClosed if Stop came first or
+// Begin is the first thing Serve does: it returns ErrServerClosed if Stop came first or
 // Serve already ran, and otherwise marks the server as serving.
 func (lc *Lifecycle) Begin() error {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	if lc.stopping || lc.serving {
-		return blocking.ErrServerClosed
+		return ErrServerClosed
 	}
 	lc.serving = true
 	return nil

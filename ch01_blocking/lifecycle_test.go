@@ -1,13 +1,11 @@
 // Tests of Lifecycle: Serve once, Stop many times from anywhere, release exactly once.
 
-package nonblocking
+package blocking
 
 import (
 	"errors"
 	"sync"
 	"testing"
-
-	blocking "tornadotcp/ch01_blocking"
 )
 
 func TestLifecycleStopBeforeServeReleasesOnce(t *testing.T) {
@@ -23,7 +21,7 @@ func TestLifecycleStopBeforeServeReleasesOnce(t *testing.T) {
 	if releases != 1 {
 		t.Errorf("released %d times, want 1", releases)
 	}
-	if err := lc.Begin(); !errors.Is(err, blocking.ErrServerClosed) {
+	if err := lc.Begin(); !errors.Is(err, ErrServerClosed) {
 		t.Errorf("Begin after Stop = %v, want ErrServerClosed", err)
 	}
 }
@@ -33,7 +31,7 @@ func TestLifecycleStopWaitsForServe(t *testing.T) {
 	if err := lc.Begin(); err != nil {
 		t.Fatalf("Begin: %v", err)
 	}
-	if err := lc.Begin(); !errors.Is(err, blocking.ErrServerClosed) {
+	if err := lc.Begin(); !errors.Is(err, ErrServerClosed) {
 		t.Errorf("second Begin = %v, want ErrServerClosed", err)
 	}
 	woken := make(chan struct{})

@@ -1,0 +1,100 @@
+// What an error of accept(2) means, and how long to leave a listener alone when the process is
+// out of descriptors: written once for every accept loop of the book, blocking or not. Mirrors
+// the error handling of tornado/netutil.py add_accept_handler (3.2), and goes further.
+
+package blocking
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The rule every accept loop of the book follows, error by error:
+//   - EAGAIN (non-blocking listeners only): the queue is empty; stop accepting until the
+//     listener is readable again.
+//   - AcceptAgain: that one connection failed, or a signal came; accept the next at once.
+//   - OutOfDescriptors: the connection stays queued and the listener stays readable, so an
+//     accept tried again at once fails again; leave the listener alone for an AcceptBackoff
+//     pause.
+//   - Anything else: a server that owns its loop stops and returns the error (chapters 1 to 3,
+//     as net/http's Serve returns an error that is not temporary); chapter 4's accept handler,
+//     which shares its loop with the application, backs off instead.
+
+// AcceptAgain reports an accept that failed for the waiting connection's own reasons, or for a
+// signal (EINTR): the next accept may succeed. ECONNABORTED, a client that reset while it was
+// queued, is the one Tornado 3.2 skips and Go's net package retries too (internal/poll's
+// FD.Accept). Linux's accept(2) also passes on the network errors of the new connection (EPROTO,
+// ENOPROTOOPT, EOPNOTSUPP, ENETDOWN, ENETUNREACH, EHOSTDOWN, EHOSTUNREACH; and ENONET, which only
+// Linux defines) and asks that they be treated like EAGAIN; Tornado lets them escape and Go's
+// net returns them, so a net/http server stops on EPROTO. Here they are skipped.
+func AcceptAgain(err error) bool {
+	for _, errno := range []unix.Errno{
+		unix.ECONNABORTED, unix.EINTR, unix.EPROTO, unix.ENOPROTOOPT, unix.EOPNOTSUPP,
+		unix.ENETDOWN, unix.ENETUNREACH, unix.EHOSTDOWN, unix.EHOSTUNREACH,
+	} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
+
+// OutOfDescriptors reports an accept that failed for want of a descriptor (EMFILE for the
+// process, ENFILE for the system) or of kernel memory (ENOBUFS, ENOMEM).
+func OutOfDescriptors(err error) bool {
+	return errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) ||
+		errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.ENOMEM)
+}
+
+const (
+	// FirstAcceptPause and MaxAcceptPause bound the pauses of an AcceptBackoff: 10 ms, doubling
+	// up to 1 s, as Go's net/http Server backs off (5 ms to 1 s) from a temporary accept error.
+	FirstAcceptPause = 10 * time.Millisecond
+	MaxAcceptPause   = time.Second
+)
+
+// AcceptBackoff is what an accept loop keeps while accept fails for want of resources: how long
+// to leave the listener alone, and the episode to report. However long the shortage lasts and
+// however many retries it takes, it is logged twice: when it starts and when it ends. A server
+// held at its descriptor limit by a steady stream of clients would otherwise log for every
+// connection that closes. The zero value is ready: no shortage.
+type AcceptBackoff struct {
+	pause    time.Duration // the last pause; 0 while accept works
+	since    time.Time     // when the episode began
+	failures int           // failed attempts in the episode
+}
+
+// Failed notes an accept that failed with err and returns how long to leave the listener alone:
+// FirstAcceptPause at first, doubling up to MaxAcceptPause while retries take nothing. progress
+// says the attempt took connections before it failed: descriptors are coming back a few at a
+// time, and the pause starts again from FirstAcceptPause. The first failure of an episode is
+// logged on log.
+func (b *AcceptBackoff) Failed(log *slog.Logger, err error, progress bool) time.Duration {
+	switch {
+	case b.pause == 0:
+		b.pause, b.since, b.failures = FirstAcceptPause, time.Now(), 1
+		log.Warn("accept failed; not accepting for a while, retrying with back-off until it works",
+			"err", err, "first_pause", FirstAcceptPause, "max_pause", MaxAcceptPause)
+		return b.pause
+	case progress:
+		b.pause = FirstAcceptPause
+	default:
+		b.pause = min(2*b.pause, MaxAcceptPause)
+	}
+	b.failures++
+	return b.pause
+}
+
+// Succeeded ends the episode, if there is one, with a line on log saying how long it lasted.
+// Call it when an accept succeeds, or a non-blocking one finds the queue empty.
+func (b *AcceptBackoff) Succeeded(log *slog.Logger) {
+	if b.pause == 0 {
+		return
+	}
+	log.Info("accepting again", "after", time.Since(b.since).Round(time.Millisecond),
+		"failed_attempts", b.failures)
+	b.pause, b.failures = 0, 0
+}
