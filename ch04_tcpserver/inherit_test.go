@@ -1,6 +1,9 @@
 // The hand-off of listening sockets to a re-executed child: the record the parent reads, the
 // adoption in a child (simulated in this process, the inherited descriptors being dups of the
-// parent's), each check that refuses a group, and once through a real exec.
+// parent's), each check that refuses a group, and once through a real exec. Linux only: the
+// tests build their odd descriptors with epoll, dup3 and pipe2, and Linux is where they run.
+
+//go:build linux
 
 package tcpserver
 
