@@ -24,8 +24,9 @@ var (
 	ErrFamily = errors.New("tcpserver: family must be AF_UNSPEC, AF_INET or AF_INET6")
 	// ErrNoAddress: the address stands for nothing this machine can listen on in that family.
 	ErrNoAddress = errors.New("tcpserver: no address to listen on")
-	// ErrReusePortUnsupported: reusePort was asked for and the kernel has no SO_REUSEPORT.
-	ErrReusePortUnsupported = errors.New("tcpserver: SO_REUSEPORT is not supported by this system")
+	// ErrReusePortUnsupported: reusePort was asked for and the kernel has no SO_REUSEPORT. It
+	// always comes wrapped in "tcpserver: listen on ADDR: ", so it has no prefix of its own.
+	ErrReusePortUnsupported = errors.New("SO_REUSEPORT is not supported by this system")
 )
 
 // portZeroAttempts bounds the retries of BindSockets when port 0 was asked for and the port the

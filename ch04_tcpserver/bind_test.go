@@ -396,6 +396,26 @@ func TestBindUnixSocketRefusesOtherFiles(t *testing.T) {
 	bindTestConnect(t, "unix", target)
 }
 
+// A path that cannot be looked up is an error that names it once: the *PathError says which
+// path and which call, and the package prefix is not repeated.
+func TestBindUnixSocketPathErrorNamedOnce(t *testing.T) {
+	testutil.CheckLeaks(t)
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(file, "sock") // a file used as a directory: ENOTDIR
+	fd, err := BindUnixSocket(path, 0, 0)
+	if err == nil {
+		unix.Close(fd)
+		t.Fatalf("BindUnixSocket(%q) succeeded", path)
+	}
+	want := "tcpserver: lstat " + path + ": not a directory"
+	if err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+}
+
 // On Linux "@name" is the abstract namespace: no file to remove or chmod.
 func TestBindUnixSocketAbstract(t *testing.T) {
 	if runtime.GOOS != "linux" {

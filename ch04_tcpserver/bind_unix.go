@@ -84,7 +84,7 @@ func bindUnix(path string, mode fs.FileMode, backlog int) (int, error) {
 		if err := os.Chmod(path, mode); err != nil {
 			unix.Close(fd)
 			os.Remove(path)
-			return -1, fmt.Errorf("tcpserver: listen on %s: %w", path, err)
+			return -1, fmt.Errorf("tcpserver: %w", err) // a *PathError: it names the path
 		}
 	}
 	if err := unix.Listen(fd, backlog); err != nil {
@@ -105,7 +105,7 @@ func removeStaleSocket(path string) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case err != nil:
-		return fmt.Errorf("tcpserver: listen on %s: %w", path, err)
+		return fmt.Errorf("tcpserver: %w", err) // a *PathError: it names the path
 	case info.Mode().Type() != fs.ModeSocket:
 		return fmt.Errorf("%w: %s (mode %v)", ErrNotSocket, path, info.Mode())
 	}
