@@ -19,7 +19,7 @@ func TestParseAddrRoundTrip(t *testing.T) {
 		{"127.0.0.1:8888", unix.AF_INET, "127.0.0.1:8888"},
 		{"127.0.0.1:0", unix.AF_INET, "127.0.0.1:0"},
 		{"0.0.0.0:65535", unix.AF_INET, "0.0.0.0:65535"},
-		{":80", unix.AF_INET, "0.0.0.0:80"}, // an empty host is every IPv4 address, as in Tornado
+		{":80", unix.AF_INET, "0.0.0.0:80"}, // an empty host is every IPv4 address here; Tornado's bind_sockets binds IPv6 too
 		{"[::1]:0", unix.AF_INET6, "[::1]:0"},
 		{"[::]:8080", unix.AF_INET6, "[::]:8080"},
 		{"[2001:db8::1]:443", unix.AF_INET6, "[2001:db8::1]:443"},

@@ -15,7 +15,7 @@ import (
 
 const (
 	// AcceptBatch is the most connections taken from the listener in one pass, as Tornado does
-	// since 4.1: a flood of new clients must not starve those already connected.
+	// since 4.0.2: a flood of new clients must not starve those already connected.
 	AcceptBatch = 128
 	// reportInterval is the least time between two log lines about refused connections.
 	reportInterval = time.Second

@@ -1,6 +1,6 @@
 // The echo server's accept handler: take the waiting connections, give each a handler of its
 // own. Mirrors the accept_handler that tornado/netutil.py add_accept_handler (3.2) registers for
-// READ on the listener, with the batch limit of Tornado 4.1 and a pause when out of descriptors.
+// READ on the listener, with the batch limit of Tornado 4.0.2 and a pause when out of descriptors.
 
 package ioloop
 

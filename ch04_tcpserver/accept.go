@@ -1,5 +1,5 @@
 // The accept handler: what the loop runs when a listening socket is readable. Mirrors
-// tornado/netutil.py add_accept_handler (3.2), with the 128-accepts cap of Tornado 4.1, the
+// tornado/netutil.py add_accept_handler (3.2), with the 128-accepts cap of Tornado 4.0.2, the
 // remover of Tornado 5.0, and a back-off when the process runs out of descriptors, which no
 // Tornado version has.
 
@@ -16,7 +16,7 @@ import (
 	ioloop "tornadotcp/ch03_epoll"
 )
 
-// acceptsPerEvent caps the connections taken per readable event, as Tornado does since 4.1: the
+// acceptsPerEvent caps the connections taken per readable event, as Tornado does since 4.0.2: the
 // rest of the loop (connections already open, timers) gets its turn between batches however
 // fast clients arrive. Like Tornado, it borrows the default backlog as a rough size for "what
 // was waiting when we looked".
