@@ -20,6 +20,7 @@
 // `go run ./chapters bench` runs DefaultPlan and writes its files into a new temporary
 // directory; `go run ./chapters bench -out book/results` writes the book's.
 //
-// Tornado has no benchmark harness of its own; this package is where the book's claims about
-// blocking and non-blocking servers are measured rather than asserted.
+// Tornado's own benchmark (demos/benchmark/benchmark.py in 3.2.2) drives its HTTP stack with ab
+// and nothing else; this package is where the book's claims about blocking and non-blocking
+// servers are measured side by side rather than asserted.
 package bench

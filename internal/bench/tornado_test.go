@@ -120,8 +120,8 @@ func TestTornadoEchoScript(t *testing.T) {
 	stopQuietly(t, p)
 }
 
-// A line over 64 KiB closes its connection (max_buffer_size, which Tornado logs with its
-// traceback), and only that one.
+// A line over 64 KiB closes its connection (max_buffer_size: Tornado logs "Reached maximum read
+// buffer size"), and only that one.
 func TestTornadoEchoLineLimit(t *testing.T) {
 	testutil.CheckLeaks(t)
 	tn := needTornado(t)
