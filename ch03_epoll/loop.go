@@ -131,8 +131,8 @@ func (l *IOLoop) Start() error {
 //
 // The wait is an ordinary system call: while the loop sleeps in it, the runtime may take the
 // loop's P (its right to run Go code) for another thread. Its monitor thread, sysmon, takes it
-// when it finds the P in the same system call twice, or in any system call once the goroutine
-// has gone 10 ms without passing through the scheduler. A loop that only moves between its
+// when it finds the P in the same system call on two looks in a row, or in any system call once
+// the goroutine has gone 10 ms without passing through the scheduler. A loop that only moves between its
 // callbacks and epoll_wait never passes through it, so after its first 10 ms every look of
 // sysmon that finds it asleep takes the P, wakes another thread to hold it, and resets sysmon to
 // its shortest sleep (20 µs). With GOMAXPROCS=1 no other P is idle to excuse the loop, and with
