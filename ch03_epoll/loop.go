@@ -21,6 +21,11 @@ const maxEvents = 1024
 // maxWait is the longest the loop sleeps when nothing is scheduled: an hour, as in Tornado.
 const maxWait = 3600 * time.Second
 
+// yieldEvery is how often the loop hands its turn to the Go scheduler: half the 10 ms after which
+// the runtime's sysmon treats a goroutine that has not been through the scheduler as running too
+// long (forcePreemptNS in runtime/proc.go). See yield.
+const yieldEvery = 5 * time.Millisecond
+
 // IOLoop is a single-threaded event loop. Only AddCallback and Stop may be called from any
 // goroutine; everything else belongs to the goroutine running Start (from inside handlers,
 // callbacks and timeouts), or to any one goroutine while the loop is not running. Tornado makes
@@ -33,7 +38,8 @@ type IOLoop struct {
 
 	// Owned by the loop's goroutine.
 	handlers map[int]*handlerEntry
-	waits    uint64 // Waits done so far; tells stale events from fresh handlers (dispatch)
+	waits    uint64        // Waits done so far; tells stale events from fresh handlers (dispatch)
+	yielded  time.Duration // when the loop last went through the scheduler, see yield
 	events   []Event
 	timers   timerState
 	spare    []func() // the previous pass's callback slice, reused
@@ -110,6 +116,7 @@ func (l *IOLoop) Start() error {
 		if !ok {
 			return nil
 		}
+		l.yield()
 		n, err := l.poller.Wait(l.events, timeout)
 		l.awake()
 		if err != nil {
@@ -120,14 +127,34 @@ func (l *IOLoop) Start() error {
 	}
 }
 
+// yield lets the Go scheduler run once every yieldEvery, just before the loop waits.
+//
+// The wait is an ordinary system call: while the loop sleeps in it, the runtime may take the
+// loop's P (its right to run Go code) for another thread. Its monitor thread, sysmon, takes it
+// when it finds the P in the same system call on two looks in a row, or in any system call once
+// the goroutine has gone 10 ms without passing through the scheduler. A loop that only moves between its
+// callbacks and epoll_wait never passes through it, so after its first 10 ms every look of
+// sysmon that finds it asleep takes the P, wakes another thread to hold it, and resets sysmon to
+// its shortest sleep (20 µs). With GOMAXPROCS=1 no other P is idle to excuse the loop, and with
+// the process on one CPU every wake of sysmon is a context switch the loop pays for. A Gosched
+// every few milliseconds tells the runtime the loop is not a runaway goroutine, and sysmon
+// backs off to sleeps of 10 ms. On a locked thread a Gosched costs two thread wake-ups (the P
+// goes round another thread and back); at most 200 a second.
+func (l *IOLoop) yield() {
+	if now := l.now(); now-l.yielded >= yieldEvery {
+		l.yielded = now
+		runtime.Gosched()
+	}
+}
+
 func (l *IOLoop) enter() (run bool, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
 	case l.closed:
-		return false, ErrLoopClosed
+		return false, fmt.Errorf("ioloop: start: %w", ErrLoopClosed)
 	case l.running:
-		return false, ErrAlreadyRunning
+		return false, fmt.Errorf("ioloop: start: %w", ErrAlreadyRunning)
 	case l.stopped:
 		l.stopped = false
 		return false, nil

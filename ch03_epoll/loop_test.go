@@ -1,5 +1,5 @@
-// Start, Stop and Close: tornado/test/ioloop_test.py's stop-before-start and nested-start cases,
-// and the closing rules.
+// Start, Stop and Close: a Stop before Start (which Tornado 3.2's start honours by returning at
+// once), a nested Start (allowed by Tornado 3.2, an error since 4.0), and the closing rules.
 
 package ioloop
 

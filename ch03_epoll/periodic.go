@@ -28,7 +28,7 @@ type PeriodicCallback struct {
 // ErrInterval (Tornado raises ValueError).
 func NewPeriodicCallback(fn func(), interval time.Duration, loop *IOLoop) (*PeriodicCallback, error) {
 	if interval <= 0 {
-		return nil, fmt.Errorf("%w, got %v", ErrInterval, interval)
+		return nil, fmt.Errorf("ioloop: periodic callback: %w, got %v", ErrInterval, interval)
 	}
 	if loop == nil {
 		var err error

@@ -68,20 +68,19 @@ func (p *EpollPoller) ctl(op, fd int, events uint32) error {
 	case errors.Is(err, unix.ENOENT):
 		return fmt.Errorf("epoll_ctl fd %d: %w (%w)", fd, ErrNotRegistered, err)
 	}
-	return fmt.Errorf("epoll_ctl fd %d: %w", fd, os.NewSyscallError("epoll_ctl", err))
+	return fmt.Errorf("epoll_ctl fd %d: %w", fd, err)
 }
 
 // Wait sleeps in epoll_wait. Level-triggered epoll moves an fd that it reports, and that is still
 // ready, to the back of its ready list, so a short events slice does not starve anyone.
 //
-// unix.EpollWait is an ordinary Syscall: the runtime marks the thread as in a system call, and
-// while it sleeps there sysmon may take its P away and hand it to another thread. DESIGN.md
-// measured that hand-off at 8-16% of a busy server's CPU (100 connections, separate processes).
-// Measured here before choosing: an idle loop asleep in EpollWait used 0.004% of a CPU over 3 s
-// (sysmon backs off when nothing runs), and a one-connection ping-pong within one process showed
-// no difference beyond the noise (20-27 µs of CPU per round trip either way, GOMAXPROCS=1) when
-// a non-blocking RawSyscall epoll_wait was tried first. So this chapter waits the plain way;
-// the fast path belongs where a benchmark can show it.
+// unix.EpollWait is an ordinary system call, announced to the Go scheduler, and it must be: the
+// wait may last an hour, and a goroutine in a raw system call keeps its P, so a garbage
+// collection that stops the world, or any goroutine queued on that P, would wait for it. While
+// the loop sleeps here the runtime may hand its P to another thread; the loop's yield keeps that
+// from happening on every wait (loop.go). A raw epoll_wait with a zero timeout, tried first,
+// would save the scheduler's bookkeeping when events are already waiting, but measured no
+// difference at one connection, so the wait stays one plain call.
 func (p *EpollPoller) Wait(events []Event, timeout time.Duration) (int, error) {
 	if len(events) == 0 {
 		return 0, errNoRoom

@@ -56,3 +56,17 @@ func TestEpollEdgeVersusLevel(t *testing.T) {
 		})
 	}
 }
+
+// A kernel error reads as the call, the fd and the kernel's reason, each once.
+func TestEpollCtlErrorMessage(t *testing.T) {
+	p, err := NewEpoll(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const notOpen = 999_999 // beyond any descriptor table this test runs with
+	err = p.Register(notOpen, READ)
+	if want := "epoll_ctl fd 999999: bad file descriptor"; err == nil || err.Error() != want {
+		t.Errorf("Register(%d): err = %v, want %q", notOpen, err, want)
+	}
+}

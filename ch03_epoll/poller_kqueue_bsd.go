@@ -122,7 +122,7 @@ func (p *KqueuePoller) change(fd int, oldRead, oldWrite, read, write bool) error
 		return nil
 	}
 	if _, err := unix.Kevent(p.kq, changes[:n], nil, nil); err != nil {
-		return fmt.Errorf("kevent fd %d: %w", fd, os.NewSyscallError("kevent", err))
+		return fmt.Errorf("kevent fd %d: %w", fd, err)
 	}
 	return nil
 }

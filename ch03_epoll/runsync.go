@@ -63,7 +63,7 @@ func (r *syncRun) call(fn func(done Done)) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			r.done(nil, fmt.Errorf("%w: %v", ErrPanicked, p))
+			r.done(nil, fmt.Errorf("ioloop: run sync: %w: %v", ErrPanicked, p))
 		}
 	}()
 	fn(r.done)
@@ -108,5 +108,5 @@ func (r *syncRun) outcome(startErr error, timeout time.Duration) (any, error) {
 	case r.timedOut:
 		return nil, fmt.Errorf("ioloop: run sync after %v: %w", timeout, ErrTimeout)
 	}
-	return nil, ErrStopped
+	return nil, fmt.Errorf("ioloop: run sync: %w", ErrStopped)
 }

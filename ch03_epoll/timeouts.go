@@ -30,13 +30,15 @@ type timerState struct {
 	due       []*Timeout // reused by runTimeouts
 }
 
-// CallLater runs fn on the loop after d (Tornado's add_timeout with a timedelta).
+// CallLater runs fn on the loop after d (Tornado 3.2's add_timeout with a timedelta; the names
+// call_later and call_at arrived in Tornado 4.0).
 func (l *IOLoop) CallLater(d time.Duration, fn func()) *Timeout {
 	return l.scheduleAt(addSat(l.now(), d), fn)
 }
 
 // CallAt runs fn on the loop at t. A t from time.Now carries a monotonic reading, and the wait is
-// measured on it; a t built from a date is compared on the wall clock once, here.
+// measured on it; a t built from a date is compared on the wall clock once, here (Tornado 3.2's
+// add_timeout with a number, a deadline on the loop's clock).
 func (l *IOLoop) CallAt(t time.Time, fn func()) *Timeout {
 	return l.scheduleAt(addSat(l.now(), time.Until(t)), fn)
 }
@@ -55,8 +57,9 @@ func (l *IOLoop) scheduleAt(deadline time.Duration, fn func()) *Timeout {
 // and cancels many timeouts (one per request, say) does not grow the heap without end, the heap
 // is compacted once the cancelled entries pass compactMin and half the heap; that costs O(n)
 // after at least n/2 cancellations, so O(1) each. Go's runtime does the same with its stopped
-// timers (its "zombies", cleaned out once they pass a quarter of the heap). Tornado compacts during the loop's pass; here it happens at once, so the heap stays
-// bounded even while the loop is not running.
+// timers (its "zombies", cleaned out once they pass a quarter of the heap). Tornado compacts
+// during the loop's pass; here it happens at once, so the heap stays bounded even while the loop
+// is not running.
 func (l *IOLoop) RemoveTimeout(t *Timeout) {
 	if t == nil || t.loop != l || t.fn == nil {
 		return
