@@ -1,9 +1,9 @@
 // Package ioloop is chapter 3: the "monitor" of the tutorial and the event loop built on it.
 //
 // It mirrors tornado/ioloop.py and tornado/platform/{epoll,kqueue,posix}.py from Tornado 3.2.
-// The tutorial's section on the IOLoop says that a server hands its sockets to a monitor, sleeps
-// until the monitor says which are ready, and handles only those; this package is that sentence
-// in code.
+// The tutorial's paragraph on the monitor (监视器), in its TCPServer section, says that a server
+// hands its sockets to a monitor, sleeps until the monitor says which are ready, and handles only
+// those; this package is that sentence in code.
 //
 // Two layers:
 //   - Poller (poller.go) is the monitor: register an fd with the events wanted, wait for the

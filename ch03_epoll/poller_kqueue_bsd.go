@@ -72,7 +72,8 @@ func (p *KqueuePoller) Register(fd int, events uint32) error {
 }
 
 // Modify adds the filters newly needed and deletes those no longer needed, leaving the others
-// alone (Tornado deletes both and adds them again, which costs more system calls).
+// alone (Tornado 3.2's modify deletes the fd's old filters and adds the new ones, which costs
+// more system calls).
 func (p *KqueuePoller) Modify(fd int, events uint32) error {
 	e, ok := p.active[fd]
 	if !ok {
