@@ -330,9 +330,9 @@ func TestIOStreamHalfClose(t *testing.T) {
 	})
 }
 
-// The answer an application prepares after the last request came with EOF still goes out:
-// the stream does not watch for EOF while no read is pending (Tornado does, and closes), and
-// closes only once the application reads past the end after answering.
+// The answer an application prepares on the loop's next pass, after the last request came with
+// EOF, still goes out: the read that delivered the request stopped short of the EOF, and the
+// stream closes only once the application reads past the end after answering.
 func TestIOStreamHalfCloseLaterAnswer(t *testing.T) {
 	testutil.CheckLeaks(t)
 	l, logs := newStreamLoop(t)
@@ -420,4 +420,30 @@ func mustTransport(t *testing.T, fd int) Transport {
 		t.Fatal(err)
 	}
 	return tr
+}
+
+// Without a close callback an idle stream does not watch its peer, so an answer prepared much
+// later (many passes of the loop after the request and its EOF) still goes out; the stream
+// learns of the end when the application reads again. With a close callback the same stream
+// would have noticed the end and closed (TestIOStreamIdlePeerLeaves).
+func TestIOStreamHalfCloseMuchLaterAnswer(t *testing.T) {
+	testutil.CheckLeaks(t)
+	l, logs := newStreamLoop(t)
+	s, peer := rawStreamPeer(t, l, logs)
+	writeFull(peer.fd, []byte("question\n"))
+	peer.CloseWrite()
+	runScenario(t, l, func(done func()) {
+		s.ReadUntil([]byte("\n"), func([]byte) {
+			afterPasses(l, 20, func() {
+				if err := s.Write([]byte("answer\n"), nil); err != nil {
+					t.Errorf("Write after EOF: %v", err)
+				}
+				s.SetCloseCallback(done)
+				s.ReadUntil([]byte("\n"), func([]byte) { t.Error("read past the end completed") })
+			})
+		})
+	})
+	if got, _ := readToEOF(peer.fd); string(got) != "answer\n" {
+		t.Errorf("client received %q, want the answer", got)
+	}
 }
