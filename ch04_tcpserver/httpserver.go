@@ -87,7 +87,8 @@ type httpConn struct {
 func (s *HTTPServer) HandleStream(stream *IOStream, address string) {
 	c := &httpConn{server: s, stream: stream, address: address}
 	c.parseHead, c.finishBody = c.head, c.body
-	c.refuseLongHead, c.readHead, c.close, c.linger = c.headTooLong, c.readNextHead, stream.Close, c.lingerAfterRefusal
+	c.refuseLongHead, c.readHead = c.headTooLong, c.readNextHead
+	c.close, c.linger = stream.Close, c.lingerAfterRefusal
 	s.conns[c] = struct{}{}
 	stream.SetCloseCallback(func() {
 		delete(s.conns, c)
@@ -100,7 +101,8 @@ func (s *HTTPServer) HandleStream(stream *IOStream, address string) {
 
 // readNextHead waits for the next request. It fails only on a closed stream.
 func (c *httpConn) readNextHead() {
-	if err := c.stream.ReadUntilLimit(headEnd, MaxHeadSize, c.parseHead, c.refuseLongHead); err != nil {
+	err := c.stream.ReadUntilLimit(headEnd, MaxHeadSize, c.parseHead, c.refuseLongHead)
+	if err != nil {
 		c.stream.Close()
 	}
 }
@@ -163,13 +165,13 @@ func (c *httpConn) refuse(err error) {
 // lingerTimeout bounds how long a refused connection is drained before it is closed anyway.
 const lingerTimeout = time.Second
 
-// lingerAfterRefusal ends a refused connection without a reset. The client may still be sending (the rest
-// of a 431 head, a 413 body sent without waiting for 100 Continue); a close with its bytes
-// unread makes the kernel reset the connection, and a reset can destroy the answer before the
-// client reads it (on loopback the client read its 431 and then ECONNRESET instead of EOF; over
-// a slower link the reset can overtake the answer). So the server half-closes, as net/http's
-// does (the client reads the answer, then EOF), reads and drops what the client still sends
-// until it closes, and closes after lingerTimeout at the latest.
+// lingerAfterRefusal ends a refused connection without a reset. The client may still be sending
+// (the rest of a 431 head, a 413 body sent without waiting for 100 Continue); a close with its
+// bytes unread makes the kernel reset the connection, and a reset can destroy the answer before the
+// client reads it (on loopback the client read its 431 and then ECONNRESET instead of EOF; over a
+// slower link the reset can overtake the answer). So the server half-closes, as net/http's does
+// (the client reads the answer, then EOF), reads and drops what the client still sends until it
+// closes, and closes after lingerTimeout at the latest.
 func (c *httpConn) lingerAfterRefusal() {
 	if err := c.stream.CloseWrite(); err != nil {
 		c.stream.Close()
