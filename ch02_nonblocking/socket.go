@@ -55,10 +55,6 @@ func WouldBlock(err error) bool {
 	return errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EWOULDBLOCK)
 }
 
-// PeerGone is chapter 1's PeerGone, for the callers that import this chapter for its other
-// non-blocking helpers: ECONNRESET, ECONNABORTED and EPIPE close a connection quietly.
-func PeerGone(err error) bool { return blocking.PeerGone(err) }
-
 // Recv is one non-blocking recv(2), retried when a signal interrupts it. Zero bytes and a nil
 // error mean EOF, as in chapter 1. It differs from chapter 1's Recv in one way: "would block"
 // comes back as the bare errno. That Recv wraps every error in an os.SyscallError, which

@@ -10,13 +10,22 @@
 // is book/04-tcpserver.md.
 //
 // Three layers, on chapter 3's IOLoop:
-//   - IOStream (iostream*.go) is a connection on the loop, driven by callbacks as in Tornado 3.x:
+//   - IOStream is a connection on the loop, driven by callbacks as in Tornado 3.x:
 //     ReadUntil, ReadUntilLimit (a delimited read with a bound of its own, reported instead of
 //     closing, as an HTTP server needs for 431), ReadUntilRegex, ReadBytes with a streaming
-//     callback, ReadUntilClose, and Write with a callback, over a buffer that exists only while
-//     there is data. The data a read callback receives is lent until it returns. Its bytes go
-//     through a Transport (transport.go), a plain socket here and TLS in chapter 6, so that the
-//     stream's logic does not know which it has. Connect is the client side.
+//     callback, ReadUntilClose, Write with a callback, CloseWrite and SetNodelay, over a buffer
+//     that exists only while there is data. The data a read callback receives is lent until it
+//     returns. A stream with a close callback notices a peer that leaves while it is idle, as
+//     Tornado 3.2 does. It is five files in the order of iostream.py: the stream and its
+//     options (iostream.go), the reads, the writes, the events and the close
+//     (iostream_read.go, iostream_write.go, iostream_events.go, iostream_close.go). It has
+//     three entry points: the loop calls handleEvents when the descriptor is ready; the
+//     application calls the public methods, each of which ends in afterCall; and every
+//     callback runs inside run, the stream's callback runner, which asks next, the one state
+//     machine, what is due. Its bytes go through a Transport (transport.go), a plain socket
+//     here and TLS in chapter 6, so that the stream's logic does not know which it has; the
+//     contract's optional methods cover what TLS keeps between the stream and the socket.
+//     Connect is the client side.
 //   - netutil: BindSockets and BindUnixSocket make listening sockets, recorded for chapter 5's
 //     processes, whose children adopt them instead of binding (inherit.go); AddAcceptHandler
 //     accepts on the loop, at most 128 connections per event, and backs off when the process is

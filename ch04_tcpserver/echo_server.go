@@ -36,37 +36,36 @@ func NewEchoServer(opts ...ServerOption) *EchoServer {
 	return e
 }
 
-// echoConn is one connection. Its callbacks are bound once, when it opens: a method value
-// written at each call (stream.ReadUntil(lineEnd, c.line)) would allocate every line.
+// echoConn is one connection. The methods it passes to the stream are made into values once,
+// when it opens, and named for what they do: a method value written at each call
+// (stream.ReadUntil(lineEnd, c.echoLine)) would allocate every line.
 type echoConn struct {
-	stream  *IOStream
-	onLine  func([]byte)
-	onSent  func()
-	onClose func()
+	stream   *IOStream
+	echo     func([]byte)
+	readNext func()
 }
 
 // HandleStream starts echoing a new connection.
 func (e *EchoServer) HandleStream(stream *IOStream, _ string) {
 	c := &echoConn{stream: stream}
-	c.onLine, c.onSent = c.line, c.readLine
-	c.onClose = func() { delete(e.conns, c) }
+	c.echo, c.readNext = c.echoLine, c.readLine
 	e.conns[c] = struct{}{}
-	stream.SetCloseCallback(c.onClose)
+	stream.SetCloseCallback(func() { delete(e.conns, c) })
 	c.readLine()
 }
 
 // readLine asks for the next line. It can fail only on a stream that has closed, whose close
 // callback has the last word.
 func (c *echoConn) readLine() {
-	if err := c.stream.ReadUntil(lineEnd, c.onLine); err != nil {
+	if err := c.stream.ReadUntil(lineEnd, c.echo); err != nil {
 		c.stream.Close()
 	}
 }
 
-// line writes the line back; the next read starts once the kernel has it. Write copies what it
-// cannot send at once, so handing it the stream's own buffer is safe.
-func (c *echoConn) line(data []byte) {
-	if err := c.stream.Write(data, c.onSent); err != nil {
+// echoLine writes the line back; the next read starts once the kernel has it. Write copies what
+// it cannot send at once, so handing it the stream's own buffer is safe.
+func (c *echoConn) echoLine(data []byte) {
+	if err := c.stream.Write(data, c.readNext); err != nil {
 		c.stream.Close()
 	}
 }

@@ -78,15 +78,17 @@ type httpConn struct {
 
 	lingering *ioloop.Timeout // after a refusal, the timer that ends the draining
 
-	onHead, onBody                             func([]byte)
-	onHeadTooLong, onSent, closeNow, onRefused func()
+	// The methods passed to the stream, made into values once, each named for what it does.
+	parseHead, finishBody                   func([]byte)
+	refuseLongHead, readHead, close, linger func()
 }
 
 // HandleStream serves one connection until it closes.
 func (s *HTTPServer) HandleStream(stream *IOStream, address string) {
 	c := &httpConn{server: s, stream: stream, address: address}
-	c.onHead, c.onBody = c.head, c.body
-	c.onHeadTooLong, c.onSent, c.closeNow, c.onRefused = c.headTooLong, c.readHead, stream.Close, c.linger
+	c.parseHead, c.finishBody = c.head, c.body
+	c.refuseLongHead, c.readHead = c.headTooLong, c.readNextHead
+	c.close, c.linger = stream.Close, c.lingerAfterRefusal
 	s.conns[c] = struct{}{}
 	stream.SetCloseCallback(func() {
 		delete(s.conns, c)
@@ -94,12 +96,13 @@ func (s *HTTPServer) HandleStream(stream *IOStream, address string) {
 			stream.loop.RemoveTimeout(c.lingering)
 		}
 	})
-	c.readHead()
+	c.readNextHead()
 }
 
-// readHead waits for the next request. It fails only on a closed stream.
-func (c *httpConn) readHead() {
-	if err := c.stream.ReadUntilLimit(headEnd, MaxHeadSize, c.onHead, c.onHeadTooLong); err != nil {
+// readNextHead waits for the next request. It fails only on a closed stream.
+func (c *httpConn) readNextHead() {
+	err := c.stream.ReadUntilLimit(headEnd, MaxHeadSize, c.parseHead, c.refuseLongHead)
+	if err != nil {
 		c.stream.Close()
 	}
 }
@@ -122,7 +125,7 @@ func (c *httpConn) head(data []byte) {
 	if req.Version == "HTTP/1.1" && strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
 		c.write(continue100, nil)
 	}
-	if err := c.stream.ReadBytes(int(req.ContentLength), c.onBody, nil); err != nil {
+	if err := c.stream.ReadBytes(int(req.ContentLength), c.finishBody, nil); err != nil {
 		c.stream.Close()
 	}
 }
@@ -139,9 +142,9 @@ func (c *httpConn) body(data []byte) {
 // connection closes.
 func (c *httpConn) answer(req *Request) {
 	c.out = c.server.respond(c.out[:0], req)
-	then := c.onSent
+	then := c.readHead
 	if !req.KeepAlive {
-		then = c.closeNow
+		then = c.close
 	}
 	c.write(c.out, then)
 }
@@ -156,20 +159,20 @@ func (c *httpConn) headTooLong() { c.refuse(ErrHeadTooLarge) }
 func (c *httpConn) refuse(err error) {
 	c.server.log.Info("tcpserver: refusing an HTTP request", "address", c.address, "err", err)
 	c.out = AppendErrorResponse(c.out[:0], StatusOf(err))
-	c.write(c.out, c.onRefused)
+	c.write(c.out, c.linger)
 }
 
 // lingerTimeout bounds how long a refused connection is drained before it is closed anyway.
 const lingerTimeout = time.Second
 
-// linger ends a refused connection without a reset. The client may still be sending (the rest
-// of a 431 head, a 413 body sent without waiting for 100 Continue); a close with its bytes
-// unread makes the kernel reset the connection, and a reset can destroy the answer before the
-// client reads it (on loopback the client read its 431 and then ECONNRESET instead of EOF; over
-// a slower link the reset can overtake the answer). So the server half-closes, as net/http's
-// does (the client reads the answer, then EOF), reads and drops what the client still sends
-// until it closes, and closes after lingerTimeout at the latest.
-func (c *httpConn) linger() {
+// lingerAfterRefusal ends a refused connection without a reset. The client may still be sending
+// (the rest of a 431 head, a 413 body sent without waiting for 100 Continue); a close with its
+// bytes unread makes the kernel reset the connection, and a reset can destroy the answer before the
+// client reads it (on loopback the client read its 431 and then ECONNRESET instead of EOF; over a
+// slower link the reset can overtake the answer). So the server half-closes, as net/http's does
+// (the client reads the answer, then EOF), reads and drops what the client still sends until it
+// closes, and closes after lingerTimeout at the latest.
+func (c *httpConn) lingerAfterRefusal() {
 	if err := c.stream.CloseWrite(); err != nil {
 		c.stream.Close()
 		return

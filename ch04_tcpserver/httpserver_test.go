@@ -1,7 +1,8 @@
 // HTTPServer, with Go's net/http client where it can say what is wanted and a raw connection
 // where the test must control the bytes (pipelining, malformed and oversized heads): the
 // helloworld answers, keep-alive, Connection: close, HTTP/1.0, the refusals (400, 413, 431,
-// 501), bodies and 100-continue, and the Runner of ch04/http.
+// 501), bodies and 100-continue. The catalog's ch04/http is tested in internal/catalog and, with
+// real clients, in http_clients_test.go.
 
 package tcpserver
 

@@ -1,12 +1,15 @@
 // IOStream: a connection on the loop, read by delimiter, by pattern, by count or to the end, and
-// written without blocking, each completion reported to a callback. Mirrors BaseIOStream and
-// IOStream in tornado/iostream.py (3.2); the socket calls sit behind a Transport (transport.go).
+// written without blocking, each completion reported to a callback. This file is the stream and
+// its options; then come the reads (iostream_read.go), the writes (iostream_write.go), the event
+// handler and the callback runner (iostream_events.go) and the close (iostream_close.go), in the
+// order of BaseIOStream in tornado/iostream.py (3.2). The socket calls sit behind a Transport
+// (transport.go).
 
 package tcpserver
 
 import (
 	"errors"
-	"regexp"
+	"log/slog"
 
 	nonblocking "tornadotcp/ch02_nonblocking"
 	ioloop "tornadotcp/ch03_epoll"
@@ -46,9 +49,10 @@ var (
 // ReadBytes and ReadUntilClose hand their callback the bytes read; those bytes are the stream's
 // own and are valid only until the callback returns (like bufio.Reader.ReadSlice): keep them
 // with bytes.Clone or append. Write copies whatever it cannot send at once, so writing them
-// straight back, as an echo server does, is safe. Input is read only while a read is pending,
-// so a peer that sends faster than the application asks is held back by the kernel's buffers
-// and TCP's flow control, not by this stream's memory.
+// straight back, as an echo server does, is safe. Input is read while a read is pending; with
+// none pending, the stream reads ahead at most one chunk (see Watching) and then leaves the
+// rest in the kernel, so a peer that sends faster than the application asks is held back by
+// the kernel's buffers and TCP's flow control, not by this stream's memory.
 //
 // Writing. Write sends at once what the kernel takes and buffers the rest, in order; the loop
 // sends that when the socket is writable. Its callback runs once everything written up to and
@@ -56,17 +60,26 @@ var (
 // second Write replaced the first's.
 //
 // The end. When the peer shuts down its side (EOF), the input already read is still delivered:
-// reads that the buffer satisfies complete, and ReadUntilClose receives everything. Once the
-// application asks for input past the end (a read that can never complete, which is dropped
-// without its callback) or ReadUntilClose has completed, the stream sends the output already
-// written and then closes. EOF is noticed only while a read is pending, so an application that
-// answers a request later and reads again only after answering still gets its answer out.
-// Tornado 3.2 closed at once on EOF, so a client that half-closed its socket lost the answers
-// it was owed. Close closes at once and drops unsent output; to close after the last byte has
-// gone, call it from that Write's callback. Either way, the close callback runs once, after
-// the reads that the buffer satisfies and the callbacks already due have run. A peer that
-// resets the connection (ECONNRESET, ECONNABORTED, EPIPE) closes the stream quietly; other
-// errors are logged. Error says why the stream closed.
+// reads that the buffer satisfies complete, and ReadUntilClose receives everything. The stream
+// then sends the output already written and closes, once the application wants nothing more:
+// it has asked for input past the end (a read that can never complete, which is dropped
+// without its callback), or ReadUntilClose has completed, or EOF came while no read was pending
+// and nothing was unread. Tornado 3.2 closed at once on EOF, so a client that half-closed its
+// socket lost the answers it was owed. Close closes at once and drops unsent output; to close
+// after the last byte has gone, call it from that Write's callback. Either way, the close
+// callback runs once, after the reads that the buffer satisfies and the callbacks already due
+// have run. A peer that resets the connection (ECONNRESET, ECONNABORTED, EPIPE) closes the
+// stream quietly; other errors are logged. Error says why the stream closed.
+//
+// Watching. A stream with a close callback watches its descriptor even with no read pending, as
+// Tornado 3.2's _maybe_add_error_listener does: a peer that closes or resets an idle connection
+// (a long poll waiting for its answer) is noticed, and the close callback runs. What such a
+// peer sends meanwhile is read into the buffer for the next read, one chunk at most; then the
+// stream stops watching until the application reads, and the kernel holds the rest, so the
+// loop never wakes for input nobody asked for. A peer that half-closed cannot be told from one
+// that left, so EOF on an idle stream closes it, as in Tornado. A stream without a close
+// callback does not watch while idle: it learns of the end at its next read or write, which
+// is what an application that answers a half-closed peer later needs.
 //
 // Callbacks cost nothing to start when they are bound once: a method value or closure made
 // when the connection opens (see the package's echo benchmark). Writing s.ReadUntil(delim,
@@ -76,93 +89,186 @@ var (
 // its stack; the loop and the other streams go on, and the close callback still runs.
 //
 // Memory. An idle stream holds no buffer: input is read into a chunk lent by a pool for the
-// length of one event, and only the unread remainder (a partial line) is copied into memory of
-// the stream's own; output is buffered only while the kernel refuses it. The descriptor is
-// registered with the loop only while the stream waits for it (a pending read, output owed),
-// and the events watched change only when what it waits for changes.
+// length of one run of the stream, and only the unread remainder (a partial line) is copied
+// into memory of the stream's own; output is buffered only while the kernel refuses it. The
+// descriptor is registered with the loop at the stream's first call that waits for something
+// (a pending read, output owed, a close callback), and the events watched change only when
+// what it waits for changes.
 type IOStream struct {
 	loop *ioloop.IOLoop
 	t    Transport
 	cfg  streamConfig
 
+	ext *transportExt // what the transport does beyond Transport; nil for a plain socket
+
 	// Input: buf[pos:] is unread. buf is nil when nothing is unread, the pool's chunk while a
-	// read event delivers from it (borrowed), and memory of the stream's own otherwise.
+	// run delivers from it (borrowed), and memory of the stream's own otherwise.
 	buf      []byte
 	pos      int
+	chunk    *[]byte // the pool's chunk, held for one run
 	read     readRequest
 	delim    []byte // the pending ReadUntil's delimiter, copied into memory the stream reuses
 	searched int    // bytes the delimiter searches have examined, for the test of linearity
 
 	// Output.
 	out      nonblocking.OutBuf
-	queued   int64 // bytes accepted by Write so far; queued-out.Len() have gone to the kernel
+	queued   int64 // bytes accepted by Write so far; queued-out.Len() have gone to the transport
 	writeCBs []writeCallback
 	wcHead   int // writeCBs[wcHead:] are waiting
 
 	// Life.
-	err     error
-	closeCB func()
-	runFn   func()
-	events  uint32 // what the loop watches for the descriptor; ioloop.NONE when unregistered
+	err         error
+	closeCB     func()
+	runFromLoop func()
+	events      uint32 // what the loop watches for the descriptor; ioloop.NONE when unregistered
 
 	// Flags, together so that the struct has no padding between them.
-	borrowed  bool // buf is the pool's chunk
-	eof       bool // the peer shut down its side: nothing more will be read
-	ended     bool // after EOF, the application asked past the end: close once output has gone
-	closed    bool
-	busy      bool // run is delivering: callbacks' requests are recorded, not run
-	scheduled bool // a run is queued with the loop
-}
-
-type readKind uint8
-
-const (
-	readNone readKind = iota
-	readDelim
-	readRegex
-	readBytes
-	readClose
-)
-
-// readRequest is the pending read.
-type readRequest struct {
-	kind      readKind
-	cb        func([]byte)
-	streaming func([]byte)
-	re        *regexp.Regexp
-	n         int // ReadBytes: bytes still wanted
-	scan      int // ReadUntil: unread bytes already searched (less the delimiter's length - 1)
-	// ReadUntilLimit: the most the read may deliver, delimiter included (0: no limit of its
-	// own), and what runs instead of cb when that is broken.
-	max     int
-	tooLong func()
+	borrowed    bool // buf is the pool's chunk
+	readable    bool // the loop reported input for this run, and no read has come back short
+	unexplained bool // the loop reported an error for this run that no read or send has shown
+	eof         bool // the peer shut down its side: nothing more will be read
+	ended       bool // the application wants nothing more: close once output has gone
+	closed      bool
+	busy        bool  // run is delivering: callbacks' requests are recorded, not run
+	scheduled   bool  // a run is queued with the loop
+	reads       uint8 // transport reads in this run, at most maxReadsPerRun
 }
 
 // NewIOStream makes a stream of t on loop. It takes charge of t: Close closes it. Nothing is
 // registered with the loop until the stream has something to wait for.
 func NewIOStream(loop *ioloop.IOLoop, t Transport, opts ...StreamOption) *IOStream {
-	return &IOStream{loop: loop, t: t, cfg: newStreamConfig(opts)}
+	s := &IOStream{loop: loop, t: t, cfg: newStreamConfig(opts)}
+	var ext transportExt
+	ext.in, _ = t.(InputHolder)
+	ext.out, _ = t.(OutputHolder)
+	ext.interest, _ = t.(Interested)
+	if ext != (transportExt{}) {
+		s.ext = &ext
+	}
+	return s
 }
 
-// Closed reports whether the stream is closed.
-func (s *IOStream) Closed() bool { return s.closed }
-
-// Error says why the stream closed: nil after Close or a clean end of input, the I/O error, a
-// wrapped ErrBufferFull or ErrCallbackPanicked otherwise.
-func (s *IOStream) Error() error { return s.err }
-
-// SetCloseCallback makes fn run once the stream has closed, after the reads the buffer could
-// satisfy and the callbacks already due. On a closed stream it runs soon, from the loop.
-func (s *IOStream) SetCloseCallback(fn func()) {
-	s.closeCB = fn
-	s.afterCall()
+// transportExt is what a transport does beyond Transport (see its contract), found once. It is
+// kept apart so that a plain socket's stream, the common case, carries one nil pointer for it.
+type transportExt struct {
+	in       InputHolder
+	out      OutputHolder
+	interest Interested
 }
 
-// Close closes the stream now: the descriptor is unregistered and closed, unsent output is
-// dropped, write callbacks not yet run are dropped. A pending ReadUntilClose receives the
-// unread input; another pending read completes if the unread input satisfies it. Closing twice
-// does nothing.
-func (s *IOStream) Close() {
-	s.closeWith(nil)
-	s.afterCall()
+// heldInput is the input the transport holds (InputHolder).
+func (s *IOStream) heldInput() int {
+	if s.ext == nil || s.ext.in == nil {
+		return 0
+	}
+	return s.ext.in.Buffered()
+}
+
+// heldOutput is the output the transport holds (OutputHolder).
+func (s *IOStream) heldOutput() int {
+	if s.ext == nil || s.ext.out == nil {
+		return 0
+	}
+	return s.ext.out.Unflushed()
+}
+
+// transportInterest is what the transport asks the loop to watch for itself (Interested).
+func (s *IOStream) transportInterest() uint32 {
+	if s.ext == nil || s.ext.interest == nil {
+		return ioloop.NONE
+	}
+	return s.ext.interest.Interest() & (ioloop.READ | ioloop.WRITE)
+}
+
+const (
+	// DefaultMaxBufferSize is how much unread input a stream holds while a read waits for more:
+	// 100 MiB, as in Tornado.
+	DefaultMaxBufferSize = 100 << 20
+
+	// DefaultReadChunkSize is the most one recv asks for: 64 KiB. Tornado reads 4 KiB at a time
+	// into a buffer of its own per stream; here recv fills a chunk lent by a pool only for the
+	// length of one run, so a large chunk costs an idle stream nothing, and a bulk transfer
+	// needs a sixteenth of the system calls (BenchmarkIOStreamBulk measures both).
+	DefaultReadChunkSize = 64 << 10
+
+	// DefaultMaxWriteBufferSize is how much output a stream holds for a peer that does not read:
+	// 100 MiB, the same bound as for input.
+	DefaultMaxWriteBufferSize = 100 << 20
+)
+
+// A StreamOption configures NewIOStream: the keyword arguments of BaseIOStream.__init__
+// (max_buffer_size, read_chunk_size), a limit on buffered output that Tornado 3.2 did not have,
+// and a logger.
+type StreamOption func(*streamConfig)
+
+type streamConfig struct {
+	maxBuffer int
+	chunk     int
+	maxWrite  int
+	log       *slog.Logger
+}
+
+func newStreamConfig(opts []StreamOption) streamConfig {
+	c := streamConfig{
+		maxBuffer: DefaultMaxBufferSize,
+		chunk:     DefaultReadChunkSize,
+		maxWrite:  DefaultMaxWriteBufferSize,
+		log:       slog.Default(),
+	}
+	for _, opt := range opts {
+		opt(&c)
+	}
+	return c
+}
+
+// WithMaxBufferSize bounds the unread input a pending read may accumulate (Tornado's
+// max_buffer_size). A read that needs more closes the stream with ErrBufferFull. Zero or less
+// keeps the default.
+func WithMaxBufferSize(n int) StreamOption {
+	return func(c *streamConfig) {
+		if n > 0 {
+			c.maxBuffer = n
+		}
+	}
+}
+
+// WithReadChunkSize sets the most one recv asks for (Tornado's read_chunk_size). Zero or less
+// keeps the default.
+func WithReadChunkSize(n int) StreamOption {
+	return func(c *streamConfig) {
+		if n > 0 {
+			c.chunk = n
+		}
+	}
+}
+
+// WithMaxWriteBufferSize bounds the output waiting for the peer to read it: a Write that would
+// take it past n fails with ErrWriteBufferFull and buffers nothing. Zero means no limit, which
+// is what Tornado 3.2 did.
+func WithMaxWriteBufferSize(n int) StreamOption {
+	return func(c *streamConfig) { c.maxWrite = max(n, 0) }
+}
+
+// WithStreamLogger sends the stream's reports (a panicking callback, an unexpected I/O error)
+// to logger instead of slog.Default().
+func WithStreamLogger(logger *slog.Logger) StreamOption {
+	return func(c *streamConfig) {
+		if logger != nil {
+			c.log = logger
+		}
+	}
+}
+
+// SetNodelay turns Nagle's algorithm off (true) or on (false) for the stream's socket, Tornado's
+// set_nodelay (3.1): with it off, a small write goes out at once instead of waiting for the
+// peer to acknowledge the previous one, which a request-response protocol wants. Like Tornado,
+// it does nothing where it means nothing: on a closed stream, on a transport that is not a
+// socket (it has no SetNodelay method; Tornado's BaseIOStream.set_nodelay does nothing), and on
+// a socket that is not TCP (see SocketTransport.SetNodelay).
+func (s *IOStream) SetNodelay(on bool) error {
+	nd, ok := s.t.(NodelaySetter)
+	if s.closed || !ok {
+		return nil
+	}
+	return nd.SetNodelay(on)
 }

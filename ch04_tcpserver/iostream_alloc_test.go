@@ -30,7 +30,7 @@ func TestIOStreamEchoAllocatesNothing(t *testing.T) {
 	}
 	s := NewIOStream(l, tr)
 	defer s.Close()
-	s.ReadUntil(newline, newEchoHandler(s).onLine)
+	s.ReadUntil(newline, newEchoHandler(s).echo)
 	loopDone := make(chan error, 1)
 	go func() { loopDone <- l.Start() }()
 	msg := []byte("a line of the echo protocol\n")

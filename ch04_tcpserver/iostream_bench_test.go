@@ -27,15 +27,15 @@ var newline = []byte("\n")
 // echoHandler is an echo connection as an application writes it: its callback is bound once,
 // so starting the next read allocates nothing.
 type echoHandler struct {
-	s      *IOStream
-	onLine func([]byte)
+	s    *IOStream
+	echo func([]byte)
 }
 
 func newEchoHandler(s *IOStream) *echoHandler {
 	e := &echoHandler{s: s}
-	e.onLine = func(line []byte) {
+	e.echo = func(line []byte) {
 		e.s.Write(line, nil)
-		e.s.ReadUntil(newline, e.onLine)
+		e.s.ReadUntil(newline, e.echo)
 	}
 	return e
 }
@@ -142,7 +142,7 @@ func BenchmarkIOStreamEcho(b *testing.B) {
 			}
 			s := NewIOStream(l, tr)
 			defer s.Close()
-			s.ReadUntil(newline, newEchoHandler(s).onLine)
+			s.ReadUntil(newline, newEchoHandler(s).echo)
 			pingPong(b, l, client)
 		})
 	}

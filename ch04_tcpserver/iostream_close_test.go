@@ -330,9 +330,9 @@ func TestIOStreamHalfClose(t *testing.T) {
 	})
 }
 
-// The answer an application prepares after the last request came with EOF still goes out:
-// the stream does not watch for EOF while no read is pending (Tornado does, and closes), and
-// closes only once the application reads past the end after answering.
+// The answer an application prepares on the loop's next pass, after the last request came with
+// EOF, still goes out: the read that delivered the request stopped short of the EOF, and the
+// stream closes only once the application reads past the end after answering.
 func TestIOStreamHalfCloseLaterAnswer(t *testing.T) {
 	testutil.CheckLeaks(t)
 	l, logs := newStreamLoop(t)
@@ -346,6 +346,99 @@ func TestIOStreamHalfCloseLaterAnswer(t *testing.T) {
 				if err := s.Write([]byte("answer\n"), nil); err != nil {
 					t.Errorf("Write after EOF: %v", err)
 				}
+				s.ReadUntil([]byte("\n"), func([]byte) { t.Error("read past the end completed") })
+			})
+		})
+	})
+	if got, _ := readToEOF(peer.fd); string(got) != "answer\n" {
+		t.Errorf("client received %q, want the answer", got)
+	}
+}
+
+// CloseWrite: the peer reads EOF after everything written, and the stream still reads what the
+// peer sends.
+
+func TestIOStreamCloseWrite(t *testing.T) {
+	testutil.CheckLeaks(t)
+	l, logs := newStreamLoop(t)
+	s, peer := rawStreamPeer(t, l, logs)
+	var got []byte
+	runScenario(t, l, func(done func()) {
+		err := s.Write([]byte("answer\n"), func() {
+			if err := s.CloseWrite(); err != nil {
+				t.Errorf("CloseWrite after the last write: %v", err)
+			}
+			s.ReadUntilClose(func(data []byte) {
+				got = append(got, data...)
+				done()
+			}, nil)
+			go func() {
+				// The peer reads the answer and then EOF, and can still send.
+				if out, err := readToEOF(peer.fd); string(out) != "answer\n" || err != nil {
+					t.Errorf("peer read %q, %v; want the answer, then EOF", out, err)
+				}
+				if err := writeFull(peer.fd, []byte("more")); err != nil {
+					t.Errorf("peer write after the half-close: %v", err)
+				}
+				peer.CloseWrite()
+			}()
+		})
+		if err != nil {
+			t.Errorf("Write: %v", err)
+		}
+	})
+	if string(got) != "more" {
+		t.Errorf("the stream read %q after its half-close, want %q", got, "more")
+	}
+}
+
+func TestIOStreamCloseWriteRefusals(t *testing.T) {
+	testutil.CheckLeaks(t)
+	l, logs := newStreamLoop(t)
+	s, _ := rawStreamPeer(t, l, logs)
+	s.Close()
+	if err := s.CloseWrite(); !errors.Is(err, ErrStreamClosed) {
+		t.Errorf("CloseWrite on a closed stream = %v, want ErrStreamClosed", err)
+	}
+
+	a, b := streamSocketpair(t)
+	defer unix.Close(b)
+	noHalf := NewIOStream(l, onlyTransport{mustTransport(t, a)})
+	defer noHalf.Close()
+	if err := noHalf.CloseWrite(); !errors.Is(err, ErrNoHalfClose) {
+		t.Errorf("CloseWrite on a transport without it = %v, want ErrNoHalfClose", err)
+	}
+}
+
+// onlyTransport hides every method of a transport beyond the four of the interface.
+type onlyTransport struct{ Transport }
+
+func mustTransport(t *testing.T, fd int) Transport {
+	t.Helper()
+	tr, err := NewSocketTransport(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// Without a close callback an idle stream does not watch its peer, so an answer prepared much
+// later (many passes of the loop after the request and its EOF) still goes out; the stream
+// learns of the end when the application reads again. With a close callback the same stream
+// would have noticed the end and closed (TestIOStreamIdlePeerLeaves).
+func TestIOStreamHalfCloseMuchLaterAnswer(t *testing.T) {
+	testutil.CheckLeaks(t)
+	l, logs := newStreamLoop(t)
+	s, peer := rawStreamPeer(t, l, logs)
+	writeFull(peer.fd, []byte("question\n"))
+	peer.CloseWrite()
+	runScenario(t, l, func(done func()) {
+		s.ReadUntil([]byte("\n"), func([]byte) {
+			afterPasses(l, 20, func() {
+				if err := s.Write([]byte("answer\n"), nil); err != nil {
+					t.Errorf("Write after EOF: %v", err)
+				}
+				s.SetCloseCallback(done)
 				s.ReadUntil([]byte("\n"), func([]byte) { t.Error("read past the end completed") })
 			})
 		})

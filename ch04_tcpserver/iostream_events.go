@@ -1,39 +1,229 @@
-// The stream's side of the loop: what it asks the loop to watch, and what it does when the loop
-// says the descriptor is ready. Mirrors _handle_events, _handle_read, _add_io_state and
-// _maybe_add_error_listener in tornado/iostream.py (3.2).
+// The stream's side of the loop: the handler the loop calls, the one state machine that decides
+// what is due, the runner that does it without recursion, and what the stream asks the loop to
+// watch. Mirrors _handle_events, _run_callback, _handle_read, _maybe_add_error_listener and
+// _add_io_state in tornado/iostream.py (3.2).
+//
+// One echoed line, from the loop and back: the loop calls handleEvents (READ); run asks next
+// what is due, and next says readInput, so readToBuffer reads the line into the buffer; next
+// says the pending ReadUntil can complete, so advanceRead calls the application's callback with
+// the line; the callback calls Write, which sends it, and asks for the next line with
+// ReadUntil, both only recorded while run is busy; next says the write callback is due (or,
+// with no callback, that nothing is), and run ends by telling the loop what to watch.
+//
+// Tornado never calls a stream's callback directly: it queues it on the IOLoop, so a callback
+// that starts a read the buffer satisfies does not grow the stack, and the close callback waits
+// until the queued callbacks have run (_pending_callbacks). Each queued callback costs a trip
+// through the loop. Here the same two promises come from a loop in the stream itself: run does
+// one due thing at a time and, after each callback returns, asks again, so ten thousand
+// pipelined lines are ten thousand turns of one loop, not ten thousand frames; requests a
+// callback makes are only recorded while run is busy, and the close callback comes after
+// everything else that is due. The IOLoop's queue is used only when a call from outside a
+// callback (a timeout, HandleStream) makes something due, so that no callback runs inside the
+// call that asked for it.
 
 package tcpserver
 
 import (
-	"errors"
-	"io"
+	"fmt"
+	"runtime/debug"
 
 	nonblocking "tornadotcp/ch02_nonblocking"
 	ioloop "tornadotcp/ch03_epoll"
 )
 
-// errHangUp is a stream's error when the loop reported an error on its descriptor that neither
-// reading nor writing could explain.
-var errHangUp = errors.New("tcpserver: the loop reported an error on the descriptor")
+// handleEvents is the stream's handler: where the loop calls in. It sends what is owed if the
+// descriptor is writable, notes that it is readable, and runs the stream. An ERROR event (a
+// reset, a hang-up) makes whatever the stream watches ready: the read or the send then returns
+// the input still there, EOF, or the error itself, and the stream ends as it would for them.
+func (s *IOStream) handleEvents(_ int, events uint32) {
+	if s.closed {
+		return
+	}
+	if events&ioloop.ERROR != 0 {
+		events |= s.events
+		s.unexplained = true
+	}
+	if events&s.events&ioloop.WRITE != 0 {
+		s.flush()
+	}
+	s.readable = events&s.events&ioloop.READ != 0
+	s.run()
+}
 
-// updateInterest makes the loop watch what the stream waits for: READ while a read is pending
-// and input may still come, WRITE while output is owed. A stream that waits for nothing is not
-// registered at all, so it costs the loop nothing, and a registered one is changed only when
-// what it waits for changes: an echo connection, always reading and rarely owing, is
-// registered once and never modified. Tornado watches READ whenever it watches anything, to
-// notice a peer that leaves; here a stream notices at its next read or write, so that a peer
-// that half-closes still gets the answer the application is preparing.
+// maxReadsPerRun bounds the transport reads of one run, so that a peer sending as fast as the
+// stream reads cannot keep the loop from its other descriptors (the accept loop's 128 per event
+// is the same idea). What is left is reported again on the next pass.
+const maxReadsPerRun = 16
+
+// A task is one thing a run does.
+type task uint8
+
+const (
+	nothingDue    task = iota
+	advance            // the pending read can be fed, completed, or ended for a broken limit
+	writeDone          // the oldest write callback's bytes have gone
+	dropRead           // the stream closed under a pending read that can never advance
+	endInput           // after EOF, the application can want nothing more
+	closeEnded         // the stream has ended and its output has gone
+	closeCallback      // the stream is closed: its close callback runs
+	readInput          // the transport has input the stream wants
+	hangUp             // the loop reported an error that no read or send has explained
+)
+
+// next is the stream's state machine, each rule stated once. The order is the promise: input to
+// the pending read first, then write callbacks, then the end of the stream, the close callback
+// after everything else that is due, and more input only when nothing else is.
+func (s *IOStream) next() (task, int, readAction) {
+	if s.read.kind != readNone {
+		if n, act := s.planRead(); act != readWait {
+			return advance, n, act
+		}
+	}
+	switch {
+	case s.writeCallbackReady():
+		return writeDone, 0, 0
+	case s.read.kind != readNone && s.closed:
+		return dropRead, 0, 0
+	case s.eof && !s.ended && (s.read.kind != readNone || s.unread() == 0):
+		// A read that cannot advance now never will: the application has asked past the end.
+		// With no read pending and nothing unread, EOF came to an idle stream (Tornado's
+		// long-poll case): the peer cannot be told from one that has left.
+		return endInput, 0, 0
+	case s.ended && !s.closed && s.owed() == 0:
+		return closeEnded, 0, 0
+	case s.closed && s.closeCB != nil:
+		return closeCallback, 0, 0
+	case s.wantsInput() && s.reads < maxReadsPerRun &&
+		(s.readable || s.heldInput() > 0):
+		return readInput, 0, 0
+	case s.unexplained && !s.closed:
+		return hangUp, 0, 0
+	}
+	return nothingDue, 0, 0
+}
+
+// step does the next due thing and reports whether there was one.
+func (s *IOStream) step() bool {
+	what, n, act := s.next()
+	switch what {
+	case nothingDue:
+		return false
+	case advance:
+		s.advanceRead(n, act)
+	case writeDone:
+		s.runWriteCallback()
+	case dropRead:
+		s.read = readRequest{}
+	case endInput:
+		s.read = readRequest{}
+		s.ended = true
+	case closeEnded:
+		s.closeWith(nil)
+	case closeCallback:
+		fn := s.closeCB
+		s.closeCB = nil
+		s.call(fn)
+	case readInput:
+		s.readToBuffer()
+	case hangUp:
+		s.unexplained = false
+		err := nonblocking.SocketError(s.t.FD(), "socket")
+		if err == nil {
+			err = errHangUp
+		}
+		s.fail(err)
+	}
+	return true
+}
+
+// run does everything that is due, then tidies the input and sets the events to watch. It is
+// the callback runner: every callback of the stream's runs inside it, from step.
+func (s *IOStream) run() {
+	if s.busy {
+		return
+	}
+	s.busy = true
+	for s.step() {
+	}
+	s.busy = false
+	s.tidy()
+	s.returnChunk()
+	s.readable, s.reads, s.unexplained = false, 0, false
+	if what, _, _ := s.next(); what != nothingDue {
+		s.schedule() // input the transport holds beyond this run's share of reads
+	}
+	s.updateInterest()
+}
+
+// afterCall follows every public method: where the user calls in. Outside run, it queues a run
+// if the call made something due (so the callback does not run inside the caller), and updates
+// the events the loop watches. Inside run, run does both when the current callback returns.
+func (s *IOStream) afterCall() {
+	if s.busy {
+		return
+	}
+	if what, _, _ := s.next(); what != nothingDue {
+		s.schedule()
+	}
+	s.updateInterest()
+}
+
+// schedule queues one run with the loop. If the loop is closed, nothing can run any more and
+// the stream's callbacks are lost with it.
+func (s *IOStream) schedule() {
+	if s.scheduled {
+		return
+	}
+	if s.runFromLoop == nil {
+		s.runFromLoop = func() {
+			s.scheduled = false
+			s.run()
+		}
+	}
+	if s.loop.AddCallback(s.runFromLoop) == nil {
+		s.scheduled = true
+	}
+}
+
+// wantsInput reports whether the stream wants to read: for the pending read; for a close
+// callback, to notice a peer that leaves an idle stream (Tornado's _maybe_add_error_listener),
+// but only while nothing is read ahead, so that input nobody asked for waits in the kernel
+// instead of waking the loop on every pass; or for the transport itself (a TLS handshake).
+// Never after EOF or once closed: nothing more can come.
+func (s *IOStream) wantsInput() bool {
+	switch {
+	case s.closed || s.eof:
+		return false
+	case s.read.kind != readNone:
+		return true
+	case s.closeCB != nil && s.unread() == 0:
+		return true
+	}
+	return s.transportInterest()&ioloop.READ != 0
+}
+
+// interest is what the loop should watch: READ while the stream wants input, WRITE while output
+// is owed or the transport asks for it.
+func (s *IOStream) interest() uint32 {
+	want := ioloop.NONE
+	if s.wantsInput() {
+		want |= ioloop.READ
+	}
+	if s.owed() > 0 || s.transportInterest()&ioloop.WRITE != 0 {
+		want |= ioloop.WRITE
+	}
+	return want
+}
+
+// updateInterest makes the loop watch what interest says. A stream that waits for nothing is
+// not registered at all, so it costs the loop nothing, and a registered one is changed only
+// when what it waits for changes: an echo connection, always reading and rarely owing, is
+// registered once and never modified.
 func (s *IOStream) updateInterest() {
 	if s.closed {
 		return
 	}
-	want := ioloop.NONE
-	if s.read.kind != readNone && !s.eof {
-		want |= ioloop.READ
-	}
-	if s.out.Len() > 0 {
-		want |= ioloop.WRITE
-	}
+	want := s.interest()
 	if want == s.events {
 		return
 	}
@@ -54,61 +244,36 @@ func (s *IOStream) updateInterest() {
 	s.events = want
 }
 
-// handleEvents is the stream's handler. An ERROR event (a reset, a hang-up) is treated as both
-// readable and writable: the read or the send then returns the data still there, EOF, or the
-// error itself, and the stream ends the way it would have for them.
-func (s *IOStream) handleEvents(_ int, events uint32) {
-	if s.closed {
-		return
-	}
-	progress := false
-	if events&(ioloop.WRITE|ioloop.ERROR) != 0 && s.out.Len() > 0 {
-		progress = s.flush()
-	}
-	if !s.closed && events&(ioloop.READ|ioloop.ERROR) != 0 && s.events&ioloop.READ != 0 && s.readEvent() {
-		return // it has delivered what came, and what the flush made due
-	}
-	if !s.closed && events&ioloop.ERROR != 0 && !progress {
-		err := nonblocking.SocketError(s.t.FD(), "socket")
-		if err == nil {
-			err = errHangUp
-		}
-		s.fail(err)
-	}
-	s.run()
+// call runs a callback; a panic closes the stream instead of unwinding into the loop.
+func (s *IOStream) call(fn func()) {
+	defer s.recoverCallback()
+	fn()
 }
 
-// maxReadsPerEvent bounds the recvs of one read event, so that a peer sending as fast as the
-// stream reads cannot keep the loop from its other descriptors (the accept loop's 128 per event
-// is the same idea). What is left is reported again on the next pass.
-const maxReadsPerEvent = 16
+// callData runs a read callback with its data, as call does.
+func (s *IOStream) callData(fn func([]byte), data []byte) {
+	defer s.recoverCallback()
+	fn(data)
+}
 
-// readEvent reads what the transport has and delivers it. It reads again only while each recv
-// fills the whole chunk and a read still waits: a short recv means the kernel had no more, and
-// the level-triggered loop reports the socket again when more comes, so the EAGAIN that
-// Tornado's read loop ends on is never asked for (one system call fewer per message). This is
-// why a stream needs a level-triggered monitor, the loop's default. It reports whether
-// anything happened (input, EOF or an error), and then it has run the stream.
-func (s *IOStream) readEvent() (progress bool) {
-	chunk := getChunk(s.cfg.chunk)
-	defer putChunk(chunk)
-	for range maxReadsPerEvent {
-		n, err := s.t.Read(*chunk)
-		switch {
-		case err == nil && n > 0:
-			s.ingest((*chunk)[:n])
-		case err == nil || nonblocking.WouldBlock(err):
-			return progress
-		case errors.Is(err, io.EOF):
-			s.eof = true
-		default:
-			s.fail(err)
-		}
-		progress = true
-		s.run()
-		if s.closed || s.eof || n < len(*chunk) || s.read.kind == readNone {
-			return progress
-		}
+// recoverCallback is deferred around every callback. The panic's stack is logged; the stream
+// closes with the panic as its error and runs nothing else of the application's but its close
+// callback: the pending read and write callbacks are dropped, as the state they expected is
+// unknown. Tornado does the same with an exception (and re-raises it for the IOLoop to log).
+func (s *IOStream) recoverCallback() {
+	r := recover()
+	if r == nil {
+		return
 	}
-	return progress
+	var err error
+	if e, ok := r.(error); ok {
+		err = fmt.Errorf("%w: %w", ErrCallbackPanicked, e)
+	} else {
+		err = fmt.Errorf("%w: %v", ErrCallbackPanicked, r)
+	}
+	s.cfg.log.Error("tcpserver: panic in stream callback, closing the stream", "fd", s.t.FD(),
+		"panic", r, "stack", string(debug.Stack()))
+	s.read = readRequest{}
+	s.dropWriteCallbacks()
+	s.closeWith(err)
 }

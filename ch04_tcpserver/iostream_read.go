@@ -1,18 +1,42 @@
-// The reads: what the application asks for, and how the unread input answers it. Mirrors
-// read_until, read_until_regex, read_bytes, read_until_close, _set_read_callback and
-// _read_from_buffer in tornado/iostream.py (3.2).
+// The reads: what the application asks for, the input buffer that answers it, and the one
+// transport read that fills the buffer. Mirrors read_until, read_until_regex, read_bytes,
+// read_until_close, _try_inline_read, _read_to_buffer, _read_from_buffer and _consume in
+// tornado/iostream.py (3.2).
 
 package tcpserver
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
+	"sync"
+
+	nonblocking "tornadotcp/ch02_nonblocking"
 )
 
 // ReadUntil reads up to and including the first delim and passes it to cb. The delimiter is
 // copied; the data cb receives is valid until cb returns.
 func (s *IOStream) ReadUntil(delim []byte, cb func(data []byte)) error {
+	return s.ReadUntilLimit(delim, 0, cb, nil)
+}
+
+// ReadUntilLimit is ReadUntil with a limit on the data cb would receive, delimiter included:
+// when the delimiter has not ended by max bytes of unread input, the read ends and tooLong runs
+// instead of cb. The stream stays open and nothing is logged, so the application can answer
+// (HTTPServer writes 431) and close. As with MaxBufferSize, the verdict does not depend on how
+// the input was split: a delimiter that ends exactly at max completes, and max bytes without a
+// complete delimiter are too long whether or not more is on its way.
+//
+// With a nil tooLong, breaking the limit closes the stream with an error wrapping ErrBufferFull.
+// A max of zero or less sets no limit of the read's own. The stream's MaxBufferSize still
+// applies and, if it is the smaller, closes the stream first.
+//
+// Tornado 3.2 has only the stream-wide max_buffer_size, which closes; Tornado 4.0 added
+// read_until's max_bytes for its HTTP/1.1 parser (it closes too). An HTTP server needs the
+// report: a request head over its limit is answered 431 before the close.
+func (s *IOStream) ReadUntilLimit(delim []byte, max int, cb func(data []byte), tooLong func()) error {
 	if len(delim) == 0 {
 		return ErrEmptyDelimiter
 	}
@@ -20,7 +44,7 @@ func (s *IOStream) ReadUntil(delim []byte, cb func(data []byte)) error {
 		return ErrReadPending
 	}
 	s.delim = append(s.delim[:0], delim...)
-	s.read = readRequest{kind: readDelim, cb: cb}
+	s.read = readRequest{kind: readDelim, cb: cb, max: max, tooLong: tooLong}
 	return s.startRead()
 }
 
@@ -72,13 +96,38 @@ func (s *IOStream) ReadUntilClose(cb func(data []byte), streaming func(chunk []b
 // buffer before it checks for a closed stream in the same way).
 func (s *IOStream) startRead() error {
 	if s.closed {
-		if act := s.nextRead(); act == readWait || act == readOver {
+		if _, act := s.planRead(); act == readWait || act == readOver {
 			s.read = readRequest{}
 			return ErrStreamClosed
 		}
 	}
 	s.afterCall()
 	return nil
+}
+
+// readKind is what the pending read waits for.
+type readKind uint8
+
+const (
+	readNone readKind = iota
+	readDelim
+	readRegex
+	readBytes
+	readClose
+)
+
+// readRequest is the pending read.
+type readRequest struct {
+	kind      readKind
+	cb        func([]byte)
+	streaming func([]byte)
+	re        *regexp.Regexp
+	n         int // ReadBytes: bytes still wanted
+	scan      int // ReadUntil: unread bytes already searched (less the delimiter's length - 1)
+	// ReadUntilLimit: the most the read may deliver, delimiter included (0: no limit of its
+	// own), and what runs instead of cb when that is broken.
+	max     int
+	tooLong func()
 }
 
 // readAction is what the pending read can do with the unread input now.
@@ -92,11 +141,6 @@ const (
 	readLong                   // it needs more than its own limit allows (ReadUntilLimit)
 )
 
-func (s *IOStream) nextRead() readAction {
-	_, act := s.planRead()
-	return act
-}
-
 // planRead decides what the pending read can do now, and with how many bytes.
 //
 // The limit is on what a read needs, whatever the pieces the input arrived in: the bytes before
@@ -107,12 +151,12 @@ func (s *IOStream) nextRead() readAction {
 // buffer with the limit after each recv, so its verdict depends on how the bytes were split.
 func (s *IOStream) planRead() (int, readAction) {
 	r := &s.read
-	unread := len(s.buf) - s.pos
+	unread := s.unread()
 	limit := s.cfg.maxBuffer
 	switch r.kind {
 	case readDelim:
 		n := s.findDelim()
-		if r.max > 0 && s.beyondReadLimit(n, unread) {
+		if r.max > 0 && beyondReadLimit(n, unread, r.max) {
 			return 0, readLong
 		}
 		if n >= 0 {
@@ -157,6 +201,16 @@ func overIf(over bool, act readAction) readAction {
 	return act
 }
 
+// beyondReadLimit reports whether a ReadUntilLimit has broken its limit max, given end, the
+// length up to the end of the delimiter (-1 when not found yet), and the unread length. A
+// delimiter not found yet ends at unread+1 at the earliest.
+func beyondReadLimit(end, unread, max int) bool {
+	if end >= 0 {
+		return end > max
+	}
+	return unread >= max
+}
+
 // findDelim returns the length of the unread input up to the end of the first delimiter, or -1.
 // It searches only what it has not searched before (less the delimiter's length minus one, for a
 // delimiter split across two arrivals), so a long line arriving in small pieces costs time in
@@ -173,22 +227,22 @@ func (s *IOStream) findDelim() int {
 	return from + i + len(s.delim)
 }
 
-// deliverRead advances the pending read by one callback, if it can.
-func (s *IOStream) deliverRead() bool {
-	n, act := s.planRead()
+// advanceRead does what planRead decided: feeds or completes the pending read with n bytes, or
+// ends it for a broken limit.
+func (s *IOStream) advanceRead(n int, act readAction) {
+	r := s.read
 	switch act {
 	case readFeed:
 		s.read.n -= n
-		s.callData(s.read.streaming, s.take(n))
+		s.callData(r.streaming, s.take(n))
 	case readDone:
-		cb := s.read.cb
-		if s.read.kind == readClose && s.eof {
+		if r.kind == readClose && s.eof {
 			s.ended = true // the application has seen the end: close once output has gone
 		}
 		s.read = readRequest{}
 		data := s.take(n)
-		if cb != nil {
-			s.callData(cb, data)
+		if r.cb != nil {
+			s.callData(r.cb, data)
 		}
 	case readOver:
 		s.read = readRequest{}
@@ -196,11 +250,14 @@ func (s *IOStream) deliverRead() bool {
 			s.fail(fmt.Errorf("%w (%d bytes)", ErrBufferFull, s.cfg.maxBuffer))
 		}
 	case readLong:
-		s.deliverTooLong()
-	default:
-		return false
+		s.read = readRequest{}
+		switch {
+		case r.tooLong != nil:
+			s.call(r.tooLong)
+		case !s.closed:
+			s.fail(fmt.Errorf("%w (a read limited to %d bytes)", ErrBufferFull, r.max))
+		}
 	}
-	return true
 }
 
 // take consumes n unread bytes and returns them, capped so that a callback appending to its
@@ -209,4 +266,100 @@ func (s *IOStream) take(n int) []byte {
 	p := s.buf[s.pos : s.pos+n : s.pos+n]
 	s.pos += n
 	return p
+}
+
+// unread is how many bytes of input wait for a read.
+func (s *IOStream) unread() int { return len(s.buf) - s.pos }
+
+// The input buffer: memory only while there is unread input. Tornado keeps a list of the chunks
+// each recv returned. Here every recv lands in a chunk lent by a pool for one run of the stream.
+// Most of the time the pending read takes all of it (a request, a line of an echo): the
+// callback sees the chunk itself, and the chunk goes back to the pool, so the stream never
+// owned a byte. Only what is left unread when the run ends (half a line) is copied into memory
+// of the stream's own, sized to it, and later input is appended there until the read
+// completes. An idle stream with nothing unread holds no buffer at all, however large the
+// chunks; Tornado's idle stream holds none either, but allocates a new string for every recv.
+
+// chunks lends read chunks. A pool is per process, not per loop, and hands out a chunk to one
+// borrower at a time, so streams on different loops (goroutines) may share it.
+var chunks sync.Pool // of *[]byte
+
+func getChunk(size int) *[]byte {
+	if p, ok := chunks.Get().(*[]byte); ok && cap(*p) >= size {
+		*p = (*p)[:size]
+		return p
+	}
+	b := make([]byte, size)
+	return &b
+}
+
+// readToBuffer is one Read from the transport into the run's chunk: input joins the buffer, and
+// EOF or an error ends the input. A Read that comes back short means the descriptor has nothing
+// more now (the Transport contract), so the stream stops reading until the loop reports input
+// again (it is level-triggered) or the transport says it holds some: the EAGAIN that Tornado's
+// read loop ends on is never asked for, one system call fewer per message.
+func (s *IOStream) readToBuffer() {
+	if s.chunk == nil {
+		s.chunk = getChunk(s.cfg.chunk)
+	}
+	s.tidy() // the chunk is about to be overwritten: unread input in it moves out first
+	s.reads++
+	n, err := s.t.Read(*s.chunk)
+	if n > 0 || (err != nil && !nonblocking.WouldBlock(err)) {
+		s.unexplained = false // the event's error or hang-up shows up here
+	}
+	switch {
+	case n > 0:
+		s.ingest((*s.chunk)[:n])
+		s.readable = s.readable && n == len(*s.chunk)
+	case err == nil || nonblocking.WouldBlock(err):
+		s.readable = false
+	case errors.Is(err, io.EOF):
+		s.eof, s.readable = true, false
+	default:
+		s.fail(err)
+	}
+}
+
+// ingest takes new input from the chunk. With nothing unread, the chunk becomes the buffer
+// (borrowed, until tidy); otherwise the bytes join the stream's own buffer.
+func (s *IOStream) ingest(p []byte) {
+	if s.unread() == 0 {
+		s.buf, s.pos, s.borrowed = p, 0, true
+		return
+	}
+	unread := s.unread()
+	// Slide the unread bytes to the front when the consumed prefix is as large (each byte then
+	// moves at most once per doubling of the buffer) or when appending would reallocate anyway.
+	if s.pos > 0 && (s.pos >= unread || len(s.buf)+len(p) > cap(s.buf)) {
+		n := copy(s.buf, s.buf[s.pos:])
+		s.buf, s.pos = s.buf[:n], 0
+	}
+	s.buf = append(s.buf, p...)
+}
+
+// shrinkMin is the capacity below which an owned buffer is never reallocated to a smaller one.
+const shrinkMin = 4 << 10
+
+// tidy runs when no callback is running: input nobody has read is given memory of the stream's
+// own (the chunk is reused or goes back to the pool), consumed input is let go, and a buffer
+// that grew for a large read and now holds a little is replaced by a small one.
+func (s *IOStream) tidy() {
+	unread := s.unread()
+	switch {
+	case unread == 0:
+		s.buf, s.pos, s.borrowed = nil, 0, false
+	case s.borrowed:
+		s.buf, s.pos, s.borrowed = append([]byte(nil), s.buf[s.pos:]...), 0, false
+	case cap(s.buf) > shrinkMin && cap(s.buf) > 4*unread:
+		s.buf, s.pos = append(make([]byte, 0, 2*unread), s.buf[s.pos:]...), 0
+	}
+}
+
+// returnChunk gives the run's chunk back to the pool, once tidy has moved the unread input out.
+func (s *IOStream) returnChunk() {
+	if s.chunk != nil {
+		chunks.Put(s.chunk)
+		s.chunk = nil
+	}
 }

@@ -1,13 +1,10 @@
-// Writing: send now what the kernel takes, keep the rest in chapter 2's OutBuf, and tell each
-// writer when its bytes have gone. Mirrors write and _handle_write in tornado/iostream.py (3.2).
+// The writes: send now what the transport takes, keep the rest in chapter 2's OutBuf, and tell
+// each writer when its bytes have gone. Mirrors write, _handle_write and writing in
+// tornado/iostream.py (3.2).
 
 package tcpserver
 
-// writeCallback runs once the first end bytes ever written have gone to the kernel.
-type writeCallback struct {
-	end int64
-	fn  func()
-}
+import nonblocking "tornadotcp/ch02_nonblocking"
 
 // Write sends data, at once as far as the kernel takes it, and buffers the rest, which the
 // loop sends when the socket is writable; data itself is not kept, so the caller may reuse it
@@ -21,46 +18,74 @@ func (s *IOStream) Write(data []byte, cb func()) error {
 	if s.closed {
 		return ErrStreamClosed
 	}
-	if s.cfg.maxWrite > 0 && s.out.Len()+len(data) > s.cfg.maxWrite {
+	if s.cfg.maxWrite > 0 && s.owed()+len(data) > s.cfg.maxWrite {
 		return ErrWriteBufferFull
 	}
 	if len(data) > 0 {
 		s.queued += int64(len(data))
 		if _, err := s.out.WriteVia(s.t.Write, data); err != nil {
 			s.fail(err)
-			s.afterCall()
-			return nil
+		} else {
+			s.flushTransport()
 		}
 	}
-	if cb != nil {
+	if cb != nil && !s.closed {
 		s.writeCBs = append(s.writeCBs, writeCallback{end: s.queued, fn: cb})
 	}
 	s.afterCall()
 	return nil
 }
 
-// flush sends buffered output when the loop says the socket is writable, and reports whether
-// anything happened (bytes sent, or an error that closed the stream).
-func (s *IOStream) flush() (progress bool) {
-	before := s.out.Len()
+// writeCallback runs once the first end bytes ever written have gone to the kernel.
+type writeCallback struct {
+	end int64
+	fn  func()
+}
+
+// owed is the output waiting for the descriptor: in the stream's buffer, and inside a
+// transport that holds output of its own (an OutputHolder, such as TLS with records to send).
+func (s *IOStream) owed() int {
+	return s.out.Len() + s.heldOutput()
+}
+
+// flush sends what is owed when the loop says the descriptor is writable: the stream's buffer
+// into the transport, then what the transport holds.
+func (s *IOStream) flush() {
+	before := s.owed()
 	if _, err := s.out.FlushVia(s.t.Write); err != nil {
+		s.unexplained = false
 		s.fail(err)
-		return true
+		return
 	}
-	return s.out.Len() != before
+	s.flushTransport()
+	if s.owed() != before {
+		s.unexplained = false // bytes went: the event's error is not the send's to report
+	}
 }
 
-// writeCallbackReady reports whether the oldest waiting write callback's bytes have gone.
+// flushTransport asks a transport that can hold output (an OutputHolder) to send it.
+func (s *IOStream) flushTransport() {
+	if s.ext == nil || s.ext.out == nil || s.closed {
+		return
+	}
+	if err := s.ext.out.Flush(); err != nil && !nonblocking.WouldBlock(err) {
+		s.unexplained = false
+		s.fail(err)
+	}
+}
+
+// writeCallbackReady reports whether the oldest waiting write callback's bytes have gone: the
+// stream has handed them to the transport, and the transport holds nothing back.
 func (s *IOStream) writeCallbackReady() bool {
-	return s.wcHead < len(s.writeCBs) && s.writeCBs[s.wcHead].end <= s.queued-int64(s.out.Len())
-}
-
-// runWriteCallback runs the oldest write callback if its bytes have gone. The slice is kept
-// for the next writes, so a writer that passes a callback every time allocates nothing.
-func (s *IOStream) runWriteCallback() bool {
-	if !s.writeCallbackReady() {
+	if s.wcHead == len(s.writeCBs) || s.writeCBs[s.wcHead].end > s.queued-int64(s.out.Len()) {
 		return false
 	}
+	return s.heldOutput() == 0
+}
+
+// runWriteCallback runs the oldest write callback. The slice is kept for the next writes, so a
+// writer that passes a callback every time allocates nothing.
+func (s *IOStream) runWriteCallback() {
 	fn := s.writeCBs[s.wcHead].fn
 	s.writeCBs[s.wcHead] = writeCallback{}
 	s.wcHead++
@@ -68,7 +93,6 @@ func (s *IOStream) runWriteCallback() bool {
 		s.writeCBs, s.wcHead = s.writeCBs[:0], 0
 	}
 	s.call(fn)
-	return true
 }
 
 // dropWriteCallbacks forgets the waiting write callbacks: their bytes will never go.

@@ -14,45 +14,6 @@ import (
 	"tornadotcp/internal/testutil"
 )
 
-// countingPoller counts what the loop asks of its monitor, per descriptor, for the tests of
-// lazy registration.
-type countingPoller struct {
-	ioloop.Poller
-	calls map[int]*pollerCalls
-}
-
-type pollerCalls struct{ registers, modifies, unregisters int }
-
-func (p *countingPoller) of(fd int) *pollerCalls {
-	if p.calls[fd] == nil {
-		p.calls[fd] = &pollerCalls{}
-	}
-	return p.calls[fd]
-}
-
-func (p *countingPoller) Register(fd int, events uint32) error {
-	p.of(fd).registers++
-	return p.Poller.Register(fd, events)
-}
-
-func (p *countingPoller) Modify(fd int, events uint32) error {
-	p.of(fd).modifies++
-	return p.Poller.Modify(fd, events)
-}
-
-func (p *countingPoller) Unregister(fd int) error {
-	p.of(fd).unregisters++
-	return p.Poller.Unregister(fd)
-}
-
-// newCountingLoop is a loop on poll(2) that counts its monitor's calls.
-func newCountingLoop(t *testing.T) (*ioloop.IOLoop, *testutil.LogBuffer, *countingPoller) {
-	t.Helper()
-	p := &countingPoller{Poller: ioloop.NewPoll(), calls: make(map[int]*pollerCalls)}
-	l, logs := newStreamLoop(t, ioloop.WithPoller(p))
-	return l, logs, p
-}
-
 // Tornado's test_write_zero_bytes: writing nothing runs the callback (from the loop, not inside
 // Write), and the stream, which waits for nothing, is never registered with the loop.
 func TestIOStreamWriteZeroBytes(t *testing.T) {
