@@ -129,17 +129,17 @@ func (l *IOLoop) Start() error {
 
 // yield lets the Go scheduler run once every yieldEvery, just before the loop waits.
 //
-// The wait is an ordinary system call: while the loop sleeps in it, the runtime may take the
-// loop's P (its right to run Go code) for another thread. Its monitor thread, sysmon, takes it
-// when it finds the P in the same system call on two looks in a row, or in any system call once
-// the goroutine has gone 10 ms without passing through the scheduler. A loop that only moves between its
-// callbacks and epoll_wait never passes through it, so after its first 10 ms every look of
+// The wait is an ordinary system call: while the loop sleeps in it, the runtime may take the loop's
+// P (its right to run Go code) for another thread. Its monitor thread, sysmon, takes it when it
+// finds the P in the same system call on two looks in a row, or in any system call once the
+// goroutine has gone 10 ms without passing through the scheduler. A loop that only moves between
+// its callbacks and epoll_wait never passes through it, so after its first 10 ms every look of
 // sysmon that finds it asleep takes the P, wakes another thread to hold it, and resets sysmon to
-// its shortest sleep (20 µs). With GOMAXPROCS=1 no other P is idle to excuse the loop, and with
-// the process on one CPU every wake of sysmon is a context switch the loop pays for. A Gosched
-// every few milliseconds tells the runtime the loop is not a runaway goroutine, and sysmon
-// backs off to sleeps of 10 ms. On a locked thread a Gosched costs two thread wake-ups (the P
-// goes round another thread and back); at most 200 a second.
+// its shortest sleep (20 µs). With GOMAXPROCS=1 no other P is idle to excuse the loop, and with the
+// process on one CPU every wake of sysmon is a context switch the loop pays for. A Gosched every
+// few milliseconds tells the runtime the loop is not a runaway goroutine, and sysmon backs off to
+// sleeps of 10 ms. On a locked thread a Gosched costs two thread wake-ups (the P goes round another
+// thread and back); at most 200 a second.
 func (l *IOLoop) yield() {
 	if now := l.now(); now-l.yielded >= yieldEvery {
 		l.yielded = now

@@ -39,11 +39,11 @@
 //     idempotent and safe from a callback.
 //
 // Two servers embed TCPServer, as Tornado's subclass it, and pass themselves to New as the
-// Handler: EchoServer, the example in tcpserver.py's docstring and the catalog's ch04/echo; and
-// HTTPServer, HTTP/1.1 with keep-alive, pipelining and 400/413/431/501 answers, serving Tornado's
-// helloworld as ch04/http. The chapters command runs either on a loop of its own, started and
-// stopped from other goroutines (internal/catalog); a Tornado program would instead end with the
-// loop's Start.
+// Handler: EchoServer, the example tcpserver.py's docstring has had since Tornado 4.5 and the
+// catalog's ch04/echo; and HTTPServer, HTTP/1.1 with keep-alive, pipelining and 400/413/431/501
+// answers, serving Tornado's helloworld as ch04/http. The chapters command runs either on a
+// loop of its own, started and stopped from other goroutines (internal/catalog); a Tornado
+// program would instead end with the loop's Start.
 //
 // Where Tornado 3.2 was wrong or weak and the fix is clear, the fix is made and said: a half-
 // closed connection still gets its answers, a slow reader cannot make a writer buffer without

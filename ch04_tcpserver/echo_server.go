@@ -1,6 +1,6 @@
-// EchoServer: the example in the docstring of tornado/tcpserver.py, a TCPServer whose
-// handle_stream reads a line with read_until("\n"), writes it back, and reads the next; the
-// chapter's server of the echo protocol (ch04/echo).
+// EchoServer: the example in the docstring of tornado/tcpserver.py since Tornado 4.5 (3.2's
+// docstring has none), a TCPServer whose handle_stream reads a line with read_until("\n"),
+// writes it back, and reads the next; the chapter's server of the echo protocol (ch04/echo).
 
 package tcpserver
 
@@ -14,9 +14,10 @@ var lineEnd = []byte("\n")
 // application: read a line, write it, read the next.
 //
 // It waits for each echo to reach the kernel before it reads the next line, as the EchoServer
-// example in Tornado's TCPServer docstring does (await stream.write(data), since 4.5); a plain
-// callback version would write and read again at once. Almost always the kernel takes the line at once and the next read
-// follows in the same turn of the stream's loop, so this costs nothing. But a client that sends
+// example in Tornado's TCPServer docstring does (yield stream.write(data) in 4.5, await since
+// 5.1); a plain callback version would write and read again at once. Almost always the kernel
+// takes the line at once and the next read follows in the same turn of the stream's loop, so
+// this costs nothing. But a client that sends
 // and never reads fills the socket's send buffer, and then the server stops reading it instead
 // of buffering its echoes without bound: TCP's flow control holds that client back, the way
 // chapter 2's EchoConn stops reading past MaxPendingOutput. It also means that when a line too

@@ -266,7 +266,8 @@ func TestHTTPServerPipelining(t *testing.T) {
 }
 
 // HEAD / carries the length of the body it does not send; other paths are 404 and other
-// methods on / are 405 with Allow, as Tornado's router and RequestHandler answer.
+// methods on / are 405, as Tornado's router and RequestHandler answer (Tornado sends no Allow
+// header; ours does, as RFC 9110 asks).
 func TestHTTPServerHeadNotFoundMethodNotAllowed(t *testing.T) {
 	testutil.CheckLeaks(t)
 	ht := newHTTPTest(t, nil)

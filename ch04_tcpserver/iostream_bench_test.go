@@ -2,11 +2,11 @@
 //
 //	go test -run '^$' -bench 'IOStreamEcho|RawHandlerEcho|IOStreamBulk' -benchmem ./ch04_tcpserver/
 //
-// BenchmarkIOStreamEcho is Tornado's EchoServer on a stream (ReadUntil("\n"), Write, ReadUntil
-// again); BenchmarkRawHandlerEcho is the same echo on chapter 3's loop with a raw handler over
-// chapter 2's EchoConn, the baseline the stream must stay close to. Each reports the CPU time
-// the loop's thread spent per message (server-ns/msg), measured with CLOCK_THREAD_CPUTIME_ID on
-// that thread, beside the round trip's wall time and the allocations.
+// BenchmarkIOStreamEcho is the EchoServer of Tornado 4.5's docstring on a stream (ReadUntil("\n"),
+// Write, ReadUntil again); BenchmarkRawHandlerEcho is the same echo on chapter 3's loop with a raw
+// handler over chapter 2's EchoConn, the baseline the stream must stay close to. Each reports the
+// CPU time the loop's thread spent per message (server-ns/msg), measured with
+// CLOCK_THREAD_CPUTIME_ID on that thread, beside the round trip's wall time and the allocations.
 
 package tcpserver
 

@@ -22,7 +22,8 @@ import (
 // scenarioTimeout bounds every scenario; a stream that never calls back fails the test.
 const scenarioTimeout = 20 * time.Second
 
-// streamMonitor is one way for the loop to wait: the platform's default (epoll, kqueue) and poll(2).
+// streamMonitor is one way for the loop to wait: the platform's default (epoll, kqueue) and
+// poll(2).
 type streamMonitor struct {
 	name string
 	opts func() []ioloop.Option

@@ -66,9 +66,10 @@ type waitFacts struct {
 	AfterA   time.Duration // from A's close to B's echo
 }
 
-// iterativeWait runs server id (ch01/iterative) in this process. Client A connects and is echoed, then stays
-// connected for hold; client B connects and sends a line meanwhile. The timer that closes A is
-// the narration's doing (a user leaving), not synchronisation: B's wait is what is measured.
+// iterativeWait runs server id (ch01/iterative) in this process. Client A connects and is echoed,
+// then stays connected for hold; client B connects and sends a line meanwhile. The timer that
+// closes A is the narration's doing (a user leaving), not synchronisation: B's wait is what is
+// measured.
 func iterativeWait(env *tourEnv, id string, hold time.Duration) (waitFacts, error) {
 	var f waitFacts
 	srv, stop, err := serveFromCatalog(id)
