@@ -1,5 +1,14 @@
 package bench
 
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
 // sampleResults is a small summary as a run would produce it: the baseline, a threaded server
 // that died at the largest size, and ping-pong rows given out of order.
 func sampleResults() []Result {
@@ -14,5 +23,31 @@ func sampleResults() []Result {
 		{Server: "ch01/threaded", Scenario: PingPong(1), PingPong: &PingPongResult{Conns: 1, Messages: 6111, PerSecond: 6111, P50Micros: 168, P99Micros: 310, CPUMicrosPerMsg: 76.9}},
 		{Server: "ch02/poll", Scenario: WatchCost(1000), PingPong: &PingPongResult{Conns: 1, IdleConns: 1000, PerSecond: 5000, P50Micros: 190, CPUMicrosPerMsg: 120}},
 		{Server: "ch02/poll", Scenario: WatchCost(0), PingPong: &PingPongResult{Conns: 1, PerSecond: 6000, P50Micros: 160, CPUMicrosPerMsg: 70}},
+	}
+}
+
+// checkHelloWorldTwice asks addr for / twice on one connection and checks each answer: 200,
+// "Hello, world", and the connection kept alive.
+func checkHelloWorldTwice(t *testing.T, addr string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, dialTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(serveTimeout))
+	r := bufio.NewReader(c)
+	for i := range 2 {
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != 200 || string(body) != helloWorld || resp.Close {
+			t.Errorf("request %d: %d %q, close %v, %v", i+1, resp.StatusCode, body, resp.Close, err)
+		}
 	}
 }

@@ -1,11 +1,7 @@
 package bench
 
 import (
-	"bufio"
 	"errors"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -186,26 +182,7 @@ func TestNginxHelloWorld(t *testing.T) {
 	if err != nil || s.Threads != 1 {
 		t.Errorf("nginx's sample %+v, %v: want one process with one thread doing the work", s, err)
 	}
-	c, err := net.DialTimeout("tcp", p.Addr, dialTimeout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(serveTimeout))
-	r := bufio.NewReader(c)
-	for i := range 2 {
-		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.ReadResponse(r, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		if err != nil || resp.StatusCode != 200 || string(body) != helloWorld || resp.Close {
-			t.Errorf("request %d: %d %q, close %v, %v", i+1, resp.StatusCode, body, resp.Close, err)
-		}
-	}
+	checkHelloWorldTwice(t, p.Addr)
 	stopQuietly(t, p)
 }
 
