@@ -134,19 +134,6 @@ func expectClosed(t *testing.T, c net.Conn) {
 	}
 }
 
-// expectRefused fails the test unless nothing listens at addr any more.
-func expectRefused(t *testing.T, addr string) {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err == nil {
-		c.Close()
-		t.Fatalf("connected to %s; want connection refused", addr)
-	}
-	if !errors.Is(err, unix.ECONNREFUSED) {
-		t.Fatalf("dial %s: %v; want connection refused", addr, err)
-	}
-}
-
 // Listen binds 127.0.0.1 on a free port and accepts at once: the handler gets a stream for the
 // connection and the peer's address as HOST:PORT, and Addrs tells the port the kernel chose.
 func TestTCPServerListen(t *testing.T) {
@@ -354,7 +341,7 @@ func TestTCPServerStopTwice(t *testing.T) {
 			t.Errorf("Addrs after Stop: %v, want none", addrs)
 		}
 	})
-	expectRefused(t, addr)
+	testutil.ExpectRefused(t, addr)
 	expectEcho(t, c, "after stop, the connection goes on\n")
 }
 
@@ -374,7 +361,7 @@ func TestTCPServerStopFromCallback(t *testing.T) {
 	})
 	addr := st.addr()
 	expectEcho(t, serverTestDial(t, "tcp", addr), "served by a stopped server\n")
-	expectRefused(t, addr)
+	testutil.ExpectRefused(t, addr)
 }
 
 // Stop while connections wait to be accepted on two listeners, both readable in the same pass

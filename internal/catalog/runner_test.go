@@ -3,12 +3,9 @@ package catalog
 import (
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	blocking "tornadotcp/ch01_blocking"
 	"tornadotcp/internal/testutil"
@@ -41,7 +38,7 @@ func TestRunnerServeStop(t *testing.T) {
 	if rest, err := c.ReadToEOF(); err != nil || len(rest) != 0 {
 		t.Errorf("client after Stop: %q, %v; want EOF", rest, err)
 	}
-	expectRefused(t, r.Addr())
+	testutil.ExpectRefused(t, r.Addr())
 	if err := r.Stop(); err != nil {
 		t.Errorf("second Stop: %v", err)
 	}
@@ -63,7 +60,7 @@ func TestRunnerStopBeforeServe(t *testing.T) {
 	if err := r.Serve(); !errors.Is(err, blocking.ErrServerClosed) {
 		t.Errorf("Serve after Stop: %v, want ErrServerClosed", err)
 	}
-	expectRefused(t, r.Addr())
+	testutil.ExpectRefused(t, r.Addr())
 }
 
 // A bad address is an error before anything opens, and says what is wrong once.
@@ -113,18 +110,5 @@ func TestRunnerHTTPServeStop(t *testing.T) {
 	}
 	if err := <-served; err != nil {
 		t.Errorf("Serve after Stop: %v, want nil", err)
-	}
-}
-
-// expectRefused fails the test unless nothing listens at addr any more.
-func expectRefused(t *testing.T, addr string) {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err == nil {
-		c.Close()
-		t.Fatalf("connected to %s; want connection refused", addr)
-	}
-	if !errors.Is(err, unix.ECONNREFUSED) {
-		t.Fatalf("dial %s: %v; want connection refused", addr, err)
 	}
 }

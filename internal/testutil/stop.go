@@ -3,10 +3,14 @@
 package testutil
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"tornadotcp/internal/echoclient"
 )
@@ -84,5 +88,19 @@ func CheckResetDropped(t *testing.T, addr string, logs fmt.Stringer) {
 	Echo(t, other, "after\n")
 	if logs.String() != "" {
 		t.Errorf("a reset by the client was logged: %s", logs)
+	}
+}
+
+// ExpectRefused fails the test unless nothing listens at addr any more: a stopped server's
+// listening socket is closed, so a dial is refused at once.
+func ExpectRefused(t testing.TB, addr string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err == nil {
+		c.Close()
+		t.Fatalf("connected to %s; want connection refused", addr)
+	}
+	if !errors.Is(err, unix.ECONNREFUSED) {
+		t.Fatalf("dial %s: %v; want connection refused", addr, err)
 	}
 }
