@@ -208,14 +208,8 @@ func (f failingTransport) Read([]byte) (int, error) { return 0, f.err }
 func TestIOStreamReadErrorIsLogged(t *testing.T) {
 	testutil.CheckLeaks(t)
 	l, logs := newStreamLoop(t)
-	a, b := streamSocketpair(t)
-	tr, err := NewSocketTransport(a)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, peer := transportPeer(t)
 	s := NewIOStream(l, failingTransport{tr, unix.EIO}, WithStreamLogger(logs.Logger()))
-	peer := &peerFD{fd: b}
-	defer peer.Close()
 	writeFull(peer.fd, []byte("x"))
 	runScenario(t, l, func(done func()) {
 		s.SetCloseCallback(done)

@@ -289,13 +289,7 @@ func TestIOStreamReadAfterIdlePeerLeft(t *testing.T) {
 func TestIOStreamIdleInputDoesNotSpin(t *testing.T) {
 	testutil.CheckLeaks(t)
 	l, logs, p := newCountingLoop(t)
-	a, b := streamSocketpair(t)
-	peer := &peerFD{fd: b}
-	defer peer.Close()
-	tr, err := NewSocketTransport(a)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, peer := transportPeer(t)
 	reads := 0
 	const chunk = 1024
 	s := NewIOStream(l, countingTransport{tr, &reads}, WithReadChunkSize(chunk), WithStreamLogger(logs.Logger()))
@@ -310,7 +304,7 @@ func TestIOStreamIdleInputDoesNotSpin(t *testing.T) {
 	runScenario(t, l, func(done func()) {
 		s.SetCloseCallback(func() {})
 		afterPasses(l, passes, func() {
-			readsIdle, readyIdle, heldIdle = reads, p.ready[a], s.unread()
+			readsIdle, readyIdle, heldIdle = reads, p.ready[tr.FD()], s.unread()
 			s.ReadBytes(len(data), func(d []byte) { got = bytes.Clone(d); done() }, nil)
 		})
 	})

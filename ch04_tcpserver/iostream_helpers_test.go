@@ -84,6 +84,21 @@ func streamSocketpair(t testing.TB) (a, b int) {
 	return fds[0], fds[1]
 }
 
+// transportPeer is a socket transport on one end of a socketpair, and the other end as the peer
+// (closed when the test ends), for tests that wrap the transport before the stream gets it.
+func transportPeer(t testing.TB) (*SocketTransport, *peerFD) {
+	t.Helper()
+	a, b := streamSocketpair(t)
+	p := &peerFD{fd: b}
+	t.Cleanup(p.Close)
+	tr, err := NewSocketTransport(a)
+	if err != nil {
+		unix.Close(a)
+		t.Fatalf("transport: %v", err)
+	}
+	return tr, p
+}
+
 // newStream wraps fd in a stream on l, closed when the test ends (closing twice is harmless).
 func newStream(t testing.TB, l *ioloop.IOLoop, fd int, logs *testutil.LogBuffer, opts ...StreamOption) *IOStream {
 	t.Helper()

@@ -495,13 +495,7 @@ func (c countingTransport) Read(p []byte) (int, error) {
 func TestIOStreamReadsAreBoundedPerEvent(t *testing.T) {
 	testutil.CheckLeaks(t)
 	l, logs := newStreamLoop(t)
-	a, b := streamSocketpair(t)
-	peer := &peerFD{fd: b}
-	defer peer.Close()
-	tr, err := NewSocketTransport(a)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, peer := transportPeer(t)
 	reads := 0
 	s := NewIOStream(l, countingTransport{tr, &reads}, WithReadChunkSize(256), WithStreamLogger(logs.Logger()))
 	defer s.Close()
