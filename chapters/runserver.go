@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	blocking "tornadotcp/ch01_blocking"
 	"tornadotcp/internal/catalog"
 )
 
@@ -67,7 +68,9 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "chapters run %s: stop: %v\n", id, err)
 			return 1
 		}
-		if err := <-served; err != nil {
+		// A signal that comes before the goroutine above has begun Serve makes Stop win the
+		// race, and Serve then refuses to start (ErrServerClosed): a clean stop all the same.
+		if err := <-served; err != nil && !errors.Is(err, blocking.ErrServerClosed) {
 			fmt.Fprintf(stderr, "chapters run %s: %v\n", id, err)
 			return 1
 		}
