@@ -27,9 +27,10 @@ import (
 // signal (EINTR): the next accept may succeed. ECONNABORTED, a client that reset while it was
 // queued, is the one Tornado 3.2 skips and Go's net package retries too (internal/poll's
 // FD.Accept). Linux's accept(2) also passes on the network errors of the new connection (EPROTO,
-// ENOPROTOOPT, EOPNOTSUPP, ENETDOWN, ENETUNREACH, EHOSTDOWN, EHOSTUNREACH; and ENONET, which only
-// Linux defines) and asks that they be treated like EAGAIN; Tornado lets them escape and Go's
-// net returns them, so a net/http server stops on EPROTO. Here they are skipped.
+// ENOPROTOOPT, EOPNOTSUPP, ENETDOWN, ENETUNREACH, EHOSTDOWN, EHOSTUNREACH, and ENONET, which only
+// Linux defines and this list, compiled for the BSDs too, leaves out) and asks that they be
+// treated like EAGAIN; Tornado lets them escape and Go's net returns them, so a net/http server
+// stops on EPROTO. Here they are skipped.
 func AcceptAgain(err error) bool {
 	for _, errno := range []unix.Errno{
 		unix.ECONNABORTED, unix.EINTR, unix.EPROTO, unix.ENOPROTOOPT, unix.EOPNOTSUPP,
