@@ -15,8 +15,8 @@ import (
 // included: the chapter's target is under 1 KiB per idle connection in all.
 const idleStreamBudget = 640
 
-// An idle stream holds no buffer: after serving a line, what remains is the stream itself, its
-// transport, its copy of the delimiter and its entry in the loop.
+// An idle stream holds no buffer: after serving a line, what remains is the stream itself (the
+// delimiter's copy inside it), its transport and its entry in the loop.
 func TestIOStreamIdleMemory(t *testing.T) {
 	testutil.CheckLeaks(t)
 	l, logs := newStreamLoop(t)
@@ -79,6 +79,21 @@ func TestIOStreamIdleMemory(t *testing.T) {
 		s.Close()
 	}
 	runtime.KeepAlive(echoes)
+}
+
+// The stream is five cache lines on a 64-bit machine, and the heap's size class for it (320)
+// starts every object on a line: a message then reads at most those five lines, next to each
+// other, where before the delimiter's copy and the write callbacks were objects of their own
+// elsewhere. A field added to the stream must not push it into the next size class (352,
+// which straddles lines) without a measurement that says it costs nothing.
+func TestIOStreamIsFiveCacheLines(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the layout is measured for 64-bit machines")
+	}
+	var s IOStream
+	if size := unsafe.Sizeof(s); size != 5*64 {
+		t.Errorf("IOStream is %d bytes, want 320 (five 64-byte lines)", size)
+	}
 }
 
 // heapInUse is the live heap after two collections (the second frees what sync.Pool's victim

@@ -43,6 +43,9 @@ func (s *IOStream) ReadUntilLimit(delim []byte, max int, cb func(data []byte), t
 	if s.read.kind != readNone {
 		return ErrReadPending
 	}
+	if s.delim == nil {
+		s.delim = s.delimInline[:0] // a longer delimiter moves to memory of its own, kept
+	}
 	s.delim = append(s.delim[:0], delim...)
 	s.read = readRequest{kind: readDelim, cb: cb, max: max, tooLong: tooLong}
 	return s.startRead()

@@ -30,6 +30,9 @@ func (s *IOStream) Write(data []byte, cb func()) error {
 		}
 	}
 	if cb != nil && !s.closed {
+		if s.writeCBs == nil {
+			s.writeCBs = s.wcInline[:0] // a second waiting callback moves them to the heap
+		}
 		s.writeCBs = append(s.writeCBs, writeCallback{end: s.queued, fn: cb})
 	}
 	s.afterCall()
@@ -98,5 +101,6 @@ func (s *IOStream) runWriteCallback() {
 // dropWriteCallbacks forgets the waiting write callbacks: their bytes will never go.
 func (s *IOStream) dropWriteCallbacks() {
 	clear(s.writeCBs)
+	clear(s.wcInline[:])
 	s.writeCBs, s.wcHead = nil, 0
 }

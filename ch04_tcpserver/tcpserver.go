@@ -92,6 +92,7 @@ type TCPServer struct {
 	loop       *ioloop.IOLoop // nil until sockets are added, unless WithIOLoop chose it
 	log        *slog.Logger
 	streamOpts []StreamOption
+	streamCfg  *streamConfig                      // streamOpts applied, shared by every stream
 	accept     func(conn int, addr unix.Sockaddr) // handleConnection, bound once
 
 	listeners []listener // accepting
@@ -128,6 +129,7 @@ func New(handler Handler, opts ...ServerOption) *TCPServer {
 	}
 	// The server's logger goes first, so that a WithStreamLogger among the options wins.
 	s.streamOpts = append([]StreamOption{WithStreamLogger(s.log)}, s.streamOpts...)
+	s.streamCfg = newStreamConfig(s.streamOpts)
 	s.accept = s.handleConnection
 	return s
 }
@@ -321,7 +323,7 @@ func (s *TCPServer) handleConnection(conn int, addr unix.Sockaddr) {
 		s.log.Warn("tcpserver: cannot use an accepted connection", "fd", conn, "err", err)
 		return
 	}
-	stream := NewIOStream(s.loop, t, s.streamOpts...)
+	stream := newSharedStream(s.loop, t, s.streamCfg)
 	s.handle(stream, blocking.FormatAddr(addr))
 }
 
