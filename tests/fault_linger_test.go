@@ -106,26 +106,29 @@ func echoThenTooLong(addr string, lines, long []byte, halfClose bool) error {
 }
 
 // The HTTP cases: a request that ends the connection (Connection: close, or HTTP/1.0) followed
-// by 200 KiB more pipelined requests, sent before the client reads; and 2,000 pipelined
-// keep-alive requests ending with one Connection: close. Each answer owed must arrive, then EOF.
-// Without the lingering close, 168 of 300 tries of the first lost the answer, and nearly all
-// ended in a reset.
+// by 200 KiB more pipelined requests, the client reading only once it has sent them all, or
+// while it sends, or after its FIN; 2,000 pipelined keep-alive requests ending with one
+// Connection: close and 200 KiB more; a refusal followed by 200 KiB. Each answer owed must
+// arrive, then EOF. Without the lingering close no try of the first four ended cleanly, and a
+// client that sent everything before reading often lost its one answer.
 func TestFaultLingerHTTPConnectionClose(t *testing.T) {
 	get := "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 	more := strings.Repeat(get, 200<<10/len(get))
 	closing := "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 	cases := []struct {
-		name      string
-		request   string
-		answers   int
-		tries     int
-		halfClose bool // the client sends its FIN after the request, before it reads
+		name    string
+		request string
+		answers int
+		tries   int
+		client  httpClientKind
 	}{
-		{"Connection: close, then 200 KiB", closing + more, 1, 30, false},
-		{"HTTP/1.0, then 200 KiB", "GET / HTTP/1.0\r\n\r\n" + more, 1, 30, false},
-		{"Connection: close, then 200 KiB and FIN", closing + more, 1, 10, true},
-		{"2,000 pipelined, the last Connection: close, then 200 KiB", strings.Repeat(get, 2000) + closing + more, 2001, 5, false},
-		{"refused, then 200 KiB", "NOT HTTP\r\n\r\n" + more, 1, 10, false},
+		{"Connection: close, then 200 KiB", closing + more, 1, 30, readsAfter},
+		{"HTTP/1.0, then 200 KiB", "GET / HTTP/1.0\r\n\r\n" + more, 1, 30, readsAfter},
+		{"Connection: close, then 200 KiB, read meanwhile", closing + more, 1, 10, readsMeanwhile},
+		{"Connection: close, then 200 KiB and FIN", closing + more, 1, 10, halfCloses},
+		{"2,000 pipelined, the last Connection: close, then 200 KiB",
+			strings.Repeat(get, 2000) + closing + more, 2001, 5, readsMeanwhile},
+		{"refused, then 200 KiB", "NOT HTTP\r\n\r\n" + more, 1, 10, readsAfter},
 	}
 	for _, e := range lingerEntries("http") {
 		t.Run(e.ID, func(t *testing.T) {
@@ -136,7 +139,8 @@ func TestFaultLingerHTTPConnectionClose(t *testing.T) {
 			for _, tc := range cases {
 				clean := 0
 				for range tc.tries {
-					if err := httpUntilClose(srv.Addr(), tc.request, tc.answers, tc.halfClose); err != nil {
+					err := httpUntilClose(srv.Addr(), tc.request, tc.answers, tc.client)
+					if err != nil {
 						t.Errorf("%s: %v", tc.name, err)
 						continue
 					}
@@ -150,9 +154,18 @@ func TestFaultLingerHTTPConnectionClose(t *testing.T) {
 	}
 }
 
-// httpUntilClose sends request in one write (then its FIN, with halfClose), from another
-// goroutine, and reads answers answers, then expects EOF. It returns what went wrong, or nil.
-func httpUntilClose(addr, request string, answers int, halfClose bool) error {
+// httpClientKind is when a client of httpUntilClose reads.
+type httpClientKind int
+
+const (
+	readsAfter     httpClientKind = iota // once it has sent everything
+	readsMeanwhile                       // while it sends
+	halfCloses                           // while it sends, and it sends its FIN at the end
+)
+
+// httpUntilClose sends request in one write, from another goroutine, and reads answers answers,
+// then expects EOF. It returns what went wrong, or nil.
+func httpUntilClose(addr, request string, answers int, kind httpClientKind) error {
 	c, err := net.DialTimeout("tcp", addr, lingerWait)
 	if err != nil {
 		return err
@@ -162,13 +175,20 @@ func httpUntilClose(addr, request string, answers int, halfClose bool) error {
 	sent := make(chan error, 1)
 	go func() {
 		_, err := io.WriteString(c, request)
-		if err == nil && halfClose {
+		if err == nil && kind == halfCloses {
 			err = c.(*net.TCPConn).CloseWrite()
 		}
 		sent <- err
 	}()
+	var serr error
+	if kind == readsAfter {
+		serr = <-sent
+	}
 	err = readAnswers(bufio.NewReader(c), answers)
-	if serr := <-sent; serr != nil && err == nil {
+	if kind != readsAfter {
+		serr = <-sent
+	}
+	if serr != nil && err == nil {
 		err = fmt.Errorf("sending: %w (the server reset the connection instead of draining it)", serr)
 	}
 	return err
