@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -94,24 +95,43 @@ func TestEchoConnHalfCloseDrainsFirst(t *testing.T) {
 	}
 }
 
-// A line over 64 KiB stops reading and closes the connection once what was owed before it is
-// sent; Err says why.
+// A line over 64 KiB ends the connection with a lingering close. The lines before it are echoed,
+// even those that came in the same recv (the buffer here is larger than the limit, so that they
+// do); the socket is then half-closed, so the peer reads them and EOF; what the peer still
+// sends is read and dropped, and its EOF finishes the connection. Err says why it ended.
 func TestEchoConnLineTooLong(t *testing.T) {
 	testutil.CheckLeaks(t)
 	fd, peer := socketPair(t)
 	c := NewEchoConn(fd)
-	buf := make([]byte, blocking.RecvBufferSize)
+	buf := make([]byte, 2*blocking.MaxLineLength)
 
-	peer.Write([]byte("ok\n"))
-	if err := c.HandleRead(buf); err != nil {
-		t.Fatalf("HandleRead: %v", err)
+	before := "ok\nstill ok\n"
+	tooLong := bytes.Repeat([]byte("y"), blocking.MaxLineLength+1)
+	go peer.Write(append([]byte(before), tooLong...))
+	lingerAfterTooLong(t, c, buf)
+	if got, err := io.ReadAll(peer); err != nil || string(got) != before {
+		t.Fatalf("peer read %q, %v; want the lines before the long one, then EOF", got, err)
 	}
-	long := bytes.Repeat([]byte("y"), 4096)
-	for i := 0; c.WantRead(); i++ {
-		if i > blocking.MaxLineLength/len(long)+2 {
-			t.Fatalf("still reading after %d bytes without a newline", i*len(long))
+	peer.Write([]byte("sent after the end\n"))
+	if err := c.HandleRead(buf); err != nil || !c.Lingering() || c.WantWrite() {
+		t.Fatalf("HandleRead while lingering: %v; Lingering=%v WantWrite=%v, want nil, true, false",
+			err, c.Lingering(), c.WantWrite())
+	}
+	halfClose(t, peer)
+	if err := c.HandleRead(buf); err != nil || !c.Finished() {
+		t.Fatalf("after the peer's EOF: %v, Finished=%v; want nil, true", err, c.Finished())
+	}
+	c.Close()
+}
+
+// lingerAfterTooLong reads until the line too long has been seen, and checks that c then lingers.
+func lingerAfterTooLong(t *testing.T, c *EchoConn, buf []byte) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Err() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the line too long was never noticed")
 		}
-		peer.Write(long)
 		if err := c.HandleRead(buf); err != nil {
 			t.Fatalf("HandleRead: %v", err)
 		}
@@ -119,12 +139,40 @@ func TestEchoConnLineTooLong(t *testing.T) {
 	if !errors.Is(c.Err(), blocking.ErrLineTooLong) {
 		t.Fatalf("Err = %v, want ErrLineTooLong", c.Err())
 	}
-	if !c.Finished() {
-		t.Fatalf("nothing owed, yet not finished")
+	if !c.Lingering() || !c.WantRead() || c.Finished() {
+		t.Fatalf("nothing owed after the long line: Lingering=%v WantRead=%v Finished=%v, want true true false",
+			c.Lingering(), c.WantRead(), c.Finished())
 	}
-	got := make([]byte, 3)
-	if _, err := io.ReadFull(peer, got); err != nil || string(got) != "ok\n" {
-		t.Fatalf("peer read %q, %v; want the line before the long one", got, err)
+}
+
+// A peer that keeps sending after the end is not drained for ever: once it has sent more than
+// LingerMaxBytes, the connection is finished.
+func TestEchoConnLingerByteBound(t *testing.T) {
+	testutil.CheckLeaks(t)
+	fd, peer := socketPair(t)
+	c := NewEchoConn(fd)
+	buf := make([]byte, 2*blocking.MaxLineLength)
+	go peer.Write(bytes.Repeat([]byte("y"), blocking.MaxLineLength+1))
+	lingerAfterTooLong(t, c, buf)
+	chunk := make([]byte, 16<<10)
+	sent := 0
+	for !c.Finished() {
+		if sent > 2*LingerMaxBytes {
+			t.Fatalf("still draining after %d bytes", sent)
+		}
+		n, err := peer.Write(chunk)
+		if err != nil {
+			t.Fatalf("peer write while draining: %v", err)
+		}
+		sent += n
+		for range 2 {
+			if err := c.HandleRead(buf); err != nil {
+				t.Fatalf("HandleRead while draining: %v", err)
+			}
+		}
+	}
+	if sent < LingerMaxBytes {
+		t.Fatalf("finished after %d bytes, want at least %d", sent, LingerMaxBytes)
 	}
 	c.Close()
 }

@@ -33,7 +33,8 @@ type loop struct {
 	// by busy-poll, called) until then.
 	resumeAccept time.Time
 	backoff      blocking.AcceptBackoff
-	refused      burst // connections closed at once because the server cannot watch them
+	refused      burst       // connections closed at once because the server cannot watch them
+	lingering    lingerQueue // connections draining after a half-close, until their deadline
 }
 
 func newLoop(s *Server) *loop {
@@ -92,23 +93,47 @@ func (l *loop) accept() error {
 
 // read runs c's read handler and closes c if it is done or broken; it reports whether c is
 // still open.
-func (l *loop) read(c *EchoConn) bool { return l.settle(c, c.HandleRead(l.buf)) }
+func (l *loop) read(c *EchoConn) bool {
+	was := c.Lingering()
+	return l.settle(c, was, c.HandleRead(l.buf))
+}
 
 // write runs c's write handler, likewise.
-func (l *loop) write(c *EchoConn) bool { return l.settle(c, c.HandleWrite()) }
+func (l *loop) write(c *EchoConn) bool {
+	was := c.Lingering()
+	return l.settle(c, was, c.HandleWrite())
+}
 
-func (l *loop) settle(c *EchoConn, err error) bool {
+// settle closes c after its handler if it is done or broken. When the handler began a lingering
+// close, it says why (a line too long) and starts the linger's clock; was says whether c was
+// lingering before.
+func (l *loop) settle(c *EchoConn, was bool, err error) bool {
 	if err == nil && !c.Finished() {
+		if !was && c.Lingering() {
+			if c.Err() != nil {
+				l.log.Warn("closing connection", "fd", c.FD(), "err", c.Err())
+			}
+			l.lingering.add(c, time.Now())
+		}
 		return true
 	}
-	if err == nil {
-		err = c.Err()
-	}
+	l.end(c, err)
+	return false
+}
+
+// end closes c, logging err unless it only says that the client went away.
+func (l *loop) end(c *EchoConn, err error) {
 	if err != nil && !blocking.PeerGone(err) {
 		l.log.Warn("closing connection", "fd", c.FD(), "err", err)
 	}
 	l.drop(c)
-	return false
+}
+
+// endLinger closes c when its linger's time is up, unless it has gone already.
+func (l *loop) endLinger(c *EchoConn) {
+	if l.conns[c.FD()] == c {
+		l.end(c, nil)
+	}
 }
 
 func (l *loop) drop(c *EchoConn) {
@@ -118,11 +143,13 @@ func (l *loop) drop(c *EchoConn) {
 	}
 }
 
-// tick ends a pass: it writes the log lines that are due and says how long the loop may sleep
-// before something is due on the clock (accepting again, a held log line). ok is false when
-// nothing is: the loop may sleep until a socket is ready.
+// tick ends a pass: it closes the lingering connections whose time is up, writes the log lines
+// that are due and says how long the loop may sleep before something is due on the clock (the
+// next linger's end, accepting again, a held log line). ok is false when nothing is: the loop
+// may sleep until a socket is ready.
 func (l *loop) tick(now time.Time) (wait time.Duration, ok bool) {
 	for _, d := range []time.Duration{
+		l.lingering.expire(now, l.endLinger),
 		l.resumeAccept.Sub(now),
 		l.refused.report(now, l.log),
 	} {

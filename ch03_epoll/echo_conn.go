@@ -10,10 +10,12 @@ import (
 	nonblocking "tornadotcp/ch02_nonblocking"
 )
 
-// echoConn is an EchoConn and the events the loop watches for it now, besides ERROR.
+// echoConn is an EchoConn, the events the loop watches for it now, besides ERROR, and the timer
+// that ends its lingering close.
 type echoConn struct {
 	*nonblocking.EchoConn
 	events uint32
+	linger *Timeout
 }
 
 // open gives a new connection its handler, watching for READ: an idle connection waits in the
@@ -33,8 +35,20 @@ func (s *EchoServer) open(fd int) {
 // (WRITE), or the end (ERROR: a reset, or an error the kernel holds for the socket). One recv per
 // event suffices because the monitor is level-triggered: data left unread is reported again on
 // the next pass, and reading until EAGAIN would cost an extra, empty, recv per message.
+//
+// A connection that has begun its lingering close (a line too long: the echoes owed have gone and
+// the socket is half-closed) is logged with the reason and gets a timer on the loop: it is
+// closed at the client's EOF, after LingerMaxBytes, or when LingerTimeout has passed, whichever
+// comes first.
 func (s *EchoServer) handle(c *echoConn, events uint32) {
-	if events&ERROR != 0 {
+	was := c.Lingering()
+	switch {
+	case events&ERROR != 0 && was:
+		// Both directions are shut down, a hang-up: the client's FIN has come, but what it sent
+		// before may still be unread, and closing now would reset the connection. The recv
+		// returns that input, then EOF (or the error, after a reset).
+		events |= READ
+	case events&ERROR != 0:
 		s.drop(c, nonblocking.SocketError(c.FD(), "socket"))
 		return
 	}
@@ -49,8 +63,14 @@ func (s *EchoServer) handle(c *echoConn, events uint32) {
 	case err != nil:
 		s.drop(c, err)
 	case c.Finished():
-		s.drop(c, c.Err())
+		s.drop(c, nil)
 	default:
+		if !was && c.Lingering() {
+			if c.Err() != nil {
+				s.log.Warn("closing connection", "fd", c.FD(), "err", c.Err())
+			}
+			c.linger = s.loop.CallLater(nonblocking.LingerTimeout, func() { s.drop(c, nil) })
+		}
 		s.watch(c)
 	}
 }
@@ -86,6 +106,7 @@ func (s *EchoServer) drop(c *echoConn, err error) {
 		s.log.Warn("closing connection", "fd", fd, "err", err)
 	}
 	s.loop.RemoveHandler(fd)
+	s.loop.RemoveTimeout(c.linger) // nil unless lingering
 	delete(s.conns, fd)
 	if err := c.Close(); err != nil {
 		s.log.Warn("close connection", "fd", fd, "err", err)

@@ -20,8 +20,10 @@ var lineEnd = []byte("\n")
 // this costs nothing. But a client that sends
 // and never reads fills the socket's send buffer, and then the server stops reading it instead
 // of buffering its echoes without bound: TCP's flow control holds that client back, the way
-// chapter 2's EchoConn stops reading past MaxPendingOutput. It also means that when a line too
-// long closes the connection, every echo owed before it has already gone.
+// chapter 2's EchoConn stops reading past MaxPendingOutput.
+//
+// A line too long ends its connection with IOStream.LingeringClose: the echoes owed before it
+// arrive, then EOF, and the rest of what the client sent is drained, not answered with a reset.
 type EchoServer struct {
 	*TCPServer
 	conns map[*echoConn]struct{} // open connections, for CloseAllConnections
@@ -29,8 +31,8 @@ type EchoServer struct {
 
 // NewEchoServer makes an echo server; opts are TCPServer's. Its streams hold at most 64 KiB of
 // a line (blocking.MaxLineLength, not counting the '\n', which is how MaxBufferSize counts a
-// ReadUntil): a longer line closes its connection with ErrBufferFull, and the others go on. A
-// WithMaxBufferSize among opts changes that limit.
+// ReadUntil): a longer line ends its connection, and the others go on. A WithMaxBufferSize among
+// opts changes that limit.
 func NewEchoServer(opts ...ServerOption) *EchoServer {
 	e := &EchoServer{conns: make(map[*echoConn]struct{})}
 	e.TCPServer = New(e, append([]ServerOption{WithMaxBufferSize(blocking.MaxLineLength)}, opts...)...)
@@ -41,26 +43,36 @@ func NewEchoServer(opts ...ServerOption) *EchoServer {
 // when it opens, and named for what they do: a method value written at each call
 // (stream.ReadUntil(lineEnd, c.echoLine)) would allocate every line.
 type echoConn struct {
-	stream   *IOStream
-	echo     func([]byte)
-	readNext func()
+	stream            *IOStream
+	echo              func([]byte)
+	readNext, tooLong func()
 }
 
 // HandleStream starts echoing a new connection.
 func (e *EchoServer) HandleStream(stream *IOStream, _ string) {
 	c := &echoConn{stream: stream}
-	c.echo, c.readNext = c.echoLine, c.readLine
+	c.echo, c.readNext, c.tooLong = c.echoLine, c.readLine, c.lineTooLong
 	e.conns[c] = struct{}{}
 	stream.SetCloseCallback(func() { delete(e.conns, c) })
 	c.readLine()
 }
 
-// readLine asks for the next line. It can fail only on a stream that has closed, whose close
-// callback has the last word.
+// readLine asks for the next line, of at most the stream's MaxBufferSize bytes before its '\n'.
+// It can fail only on a stream that has closed, whose close callback has the last word.
 func (c *echoConn) readLine() {
-	if err := c.stream.ReadUntil(lineEnd, c.echo); err != nil {
+	limit := c.stream.cfg.maxBuffer + len(lineEnd)
+	if err := c.stream.ReadUntilLimit(lineEnd, limit, c.echo, c.tooLong); err != nil {
 		c.stream.Close()
 	}
+}
+
+// lineTooLong ends the connection: every echo owed has gone already (the next line is read only
+// once the previous echo has), and the lingering close keeps the client's unread input from
+// turning the end into a reset.
+func (c *echoConn) lineTooLong() {
+	c.stream.cfg.log.Warn("tcpserver: line too long, closing the connection", "fd", c.stream.t.FD(),
+		"limit", c.stream.cfg.maxBuffer)
+	c.stream.LingeringClose()
 }
 
 // echoLine writes the line back; the next read starts once the kernel has it. Write copies what

@@ -5,12 +5,7 @@
 
 package tcpserver
 
-import (
-	"strings"
-	"time"
-
-	ioloop "tornadotcp/ch03_epoll"
-)
+import "strings"
 
 // Application answers one request with a status, a content type and a body; the server frames
 // them (Content-Length, Connection, no body for HEAD). HelloWorld is one. It runs on the loop's
@@ -43,8 +38,10 @@ func (app Application) appendResponse(dst []byte, req *Request) []byte {
 // answered in order, one at a time: the next head is read only once the answer has gone to the
 // kernel, so pipelined requests are answered in the order they came, and a client that does not
 // read its answers is held back by TCP instead of by the server's memory (Tornado 3.2 waited for
-// the write to finish too). Keep-alive follows Request.KeepAlive; a connection that is not kept
-// closes once its answer has gone.
+// the write to finish too). Keep-alive follows Request.KeepAlive. A connection that is not kept,
+// and one refused, ends with IOStream.LingeringClose: its answer goes, then EOF, and what the
+// client had already sent (pipelined requests, the rest of a refused head or body) is drained
+// rather than answered with a reset that could destroy the answer.
 type HTTPServer struct {
 	*TCPServer
 	respond func(dst []byte, req *Request) []byte
@@ -76,11 +73,9 @@ type httpConn struct {
 	req     *Request // the request whose body is being read
 	out     []byte
 
-	lingering *ioloop.Timeout // after a refusal, the timer that ends the draining
-
 	// The methods passed to the stream, made into values once, each named for what it does.
-	parseHead, finishBody                   func([]byte)
-	refuseLongHead, readHead, close, linger func()
+	parseHead, finishBody    func([]byte)
+	refuseLongHead, readHead func()
 }
 
 // HandleStream serves one connection until it closes.
@@ -88,14 +83,8 @@ func (s *HTTPServer) HandleStream(stream *IOStream, address string) {
 	c := &httpConn{server: s, stream: stream, address: address}
 	c.parseHead, c.finishBody = c.head, c.body
 	c.refuseLongHead, c.readHead = c.headTooLong, c.readNextHead
-	c.close, c.linger = stream.Close, c.lingerAfterRefusal
 	s.conns[c] = struct{}{}
-	stream.SetCloseCallback(func() {
-		delete(s.conns, c)
-		if c.lingering != nil {
-			stream.loop.RemoveTimeout(c.lingering)
-		}
-	})
+	stream.SetCloseCallback(func() { delete(s.conns, c) })
 	c.readNextHead()
 }
 
@@ -139,14 +128,15 @@ func (c *httpConn) body(data []byte) {
 }
 
 // answer writes the application's response; once it has gone, the next head is read, or the
-// connection closes.
+// connection ends.
 func (c *httpConn) answer(req *Request) {
 	c.out = c.server.respond(c.out[:0], req)
-	then := c.readHead
-	if !req.KeepAlive {
-		then = c.close
+	if req.KeepAlive {
+		c.write(c.out, c.readHead)
+		return
 	}
-	c.write(c.out, then)
+	c.write(c.out, nil)
+	c.stream.LingeringClose()
 }
 
 // headTooLong answers a head over MaxHeadSize.
@@ -154,37 +144,16 @@ func (c *httpConn) headTooLong() { c.refuse(ErrHeadTooLarge) }
 
 // refuse answers a request the server will not serve (400, 413, 431 or 501) and ends the
 // connection once the answer has gone: after a bad head there is no telling where the next
-// request would begin. Tornado 3.2 closed without a word, and logged the request at INFO, as
-// here.
+// request would begin. The client may still be sending (the rest of a 431 head, a 413 body sent
+// without waiting for 100 Continue), which the lingering close drains (net/http's server
+// half-closes too, then waits half a second without reading). Tornado 3.2 closed without a
+// word, and logged the request at INFO, as here.
 func (c *httpConn) refuse(err error) {
 	c.server.log.Info("tcpserver: refusing an HTTP request", "address", c.address, "err", err)
 	c.out = AppendErrorResponse(c.out[:0], StatusOf(err))
-	c.write(c.out, c.linger)
+	c.write(c.out, nil)
+	c.stream.LingeringClose()
 }
-
-// lingerTimeout bounds how long a refused connection is drained before it is closed anyway.
-const lingerTimeout = time.Second
-
-// lingerAfterRefusal ends a refused connection without a reset. The client may still be sending
-// (the rest of a 431 head, a 413 body sent without waiting for 100 Continue); a close with its
-// bytes unread makes the kernel reset the connection, and a reset can destroy the answer before the
-// client reads it (on loopback the client read its 431 and then ECONNRESET instead of EOF; over a
-// slower link the reset can overtake the answer). So the server half-closes, as net/http's does
-// (the client reads the answer, then EOF), reads and drops what the client still sends until it
-// closes, and closes after lingerTimeout at the latest.
-func (c *httpConn) lingerAfterRefusal() {
-	if err := c.stream.CloseWrite(); err != nil {
-		c.stream.Close()
-		return
-	}
-	c.lingering = c.stream.loop.CallLater(lingerTimeout, c.stream.Close)
-	if err := c.stream.ReadUntilClose(discard, discard); err != nil {
-		c.stream.Close()
-	}
-}
-
-// discard drops what a refused client still sends.
-func discard([]byte) {}
 
 // write sends p; a stream that cannot take it has closed, or its peer is not reading.
 func (c *httpConn) write(p []byte, then func()) {

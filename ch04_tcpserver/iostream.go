@@ -10,6 +10,7 @@ package tcpserver
 import (
 	"errors"
 	"log/slog"
+	"time"
 
 	nonblocking "tornadotcp/ch02_nonblocking"
 	ioloop "tornadotcp/ch03_epoll"
@@ -65,11 +66,14 @@ var (
 // it has asked for input past the end (a read that can never complete, which is dropped
 // without its callback), or ReadUntilClose has completed, or EOF came while no read was pending
 // and nothing was unread. Tornado 3.2 closed at once on EOF, so a client that half-closed its
-// socket lost the answers it was owed. Close closes at once and drops unsent output; to close
-// after the last byte has gone, call it from that Write's callback. Either way, the close
-// callback runs once, after the reads that the buffer satisfies and the callbacks already due
-// have run. A peer that resets the connection (ECONNRESET, ECONNABORTED, EPIPE) closes the
-// stream quietly; other errors are logged. Error says why the stream closed.
+// socket lost the answers it was owed. Close closes at once and drops unsent output. A server
+// that ends a connection of its own accord calls LingeringClose instead: the output goes first,
+// then the stream half-closes and drops what the peer still sends, within bounds, before it
+// closes, because a close with input unread makes the kernel reset the connection, which can
+// destroy the output before the peer reads it. Either way, the close callback runs once, after
+// the reads that the buffer satisfies and the callbacks already due have run. A peer that
+// resets the connection (ECONNRESET, ECONNABORTED, EPIPE) closes the stream quietly; other
+// errors are logged. Error says why the stream closed.
 //
 // Watching. A stream with a close callback watches its descriptor even with no read pending, as
 // Tornado 3.2's _maybe_add_error_listener does: a peer that closes or resets an idle connection
@@ -110,6 +114,8 @@ type IOStream struct {
 	ended       bool   // the application wants nothing more: close once output has gone
 	scheduled   bool   // a run is queued with the loop
 	reads       uint8  // transport reads in this run, at most maxReadsPerRun
+	lingering   bool   // LingeringClose was called: send the output, half-close, drain, close
+	halfClosed  bool   // a lingering close has half-closed and is draining
 	events      uint32 // what the loop watches for the descriptor; ioloop.NONE when unregistered
 
 	// Input: buf[pos:] is unread. buf is nil when nothing is unread, the pool's chunk while a
@@ -212,18 +218,22 @@ const (
 type StreamOption func(*streamConfig)
 
 type streamConfig struct {
-	maxBuffer int
-	chunk     int
-	maxWrite  int
-	log       *slog.Logger
+	maxBuffer   int
+	chunk       int
+	maxWrite    int
+	lingerTime  time.Duration
+	lingerBytes int
+	log         *slog.Logger
 }
 
 func newStreamConfig(opts []StreamOption) *streamConfig {
 	c := &streamConfig{
-		maxBuffer: DefaultMaxBufferSize,
-		chunk:     DefaultReadChunkSize,
-		maxWrite:  DefaultMaxWriteBufferSize,
-		log:       slog.Default(),
+		maxBuffer:   DefaultMaxBufferSize,
+		chunk:       DefaultReadChunkSize,
+		maxWrite:    DefaultMaxWriteBufferSize,
+		lingerTime:  nonblocking.LingerTimeout,
+		lingerBytes: nonblocking.LingerMaxBytes,
+		log:         slog.Default(),
 	}
 	for _, opt := range opts {
 		opt(c)
@@ -257,6 +267,20 @@ func WithReadChunkSize(n int) StreamOption {
 // is what Tornado 3.2 did.
 func WithMaxWriteBufferSize(n int) StreamOption {
 	return func(c *streamConfig) { c.maxWrite = max(n, 0) }
+}
+
+// WithLinger sets the bounds of LingeringClose: how long a half-closed stream is drained at most,
+// and how much the peer may send meanwhile before the stream is closed anyway. Zero or less
+// keeps the default: chapter 2's nonblocking.LingerTimeout (2 s) and LingerMaxBytes (8 MiB).
+func WithLinger(timeout time.Duration, maxBytes int) StreamOption {
+	return func(c *streamConfig) {
+		if timeout > 0 {
+			c.lingerTime = timeout
+		}
+		if maxBytes > 0 {
+			c.lingerBytes = maxBytes
+		}
+	}
 }
 
 // WithStreamLogger sends the stream's reports (a panicking callback, an unexpected I/O error)

@@ -1,6 +1,6 @@
-// The end of a stream: the close callback, Close, the half-close that Tornado 3.2's IOStream did
-// not have, and the failures that close it. Mirrors set_close_callback, close,
-// _maybe_run_close_callback and closed in tornado/iostream.py (3.2).
+// The end of a stream: the close callback, Close, the half-close and the lingering close that
+// Tornado 3.2's IOStream did not have, and the failures that close it. Mirrors
+// set_close_callback, close, _maybe_run_close_callback and closed in tornado/iostream.py (3.2).
 
 package tcpserver
 
@@ -51,10 +51,9 @@ func (s *IOStream) Error() error { return s.err }
 // CloseWrite shuts down the stream's sending side: the peer reads EOF after everything written,
 // and the stream can still read what the peer sends. Call it when nothing is left to send, from
 // the last Write's callback; with output pending (in the stream, or held by the transport) it
-// returns ErrWritePending and changes nothing. A server that refuses a client still sending
-// uses it so that the kernel has no unread input to answer with a reset (which could destroy
-// the refusal before the client reads it). Tornado 3.2's IOStream had no such call; net/http's
-// server half-closes before it closes a connection it refused.
+// returns ErrWritePending and changes nothing. LingeringClose is built on it. Tornado 3.2's
+// IOStream had no such call; net/http's server half-closes before it closes a connection it
+// ends.
 func (s *IOStream) CloseWrite() error {
 	switch {
 	case s.closed:
@@ -70,6 +69,74 @@ func (s *IOStream) CloseWrite() error {
 	s.afterCall() // a transport may hold output of its own for the half-close (TLS close_notify)
 	return err
 }
+
+// LingeringClose ends the stream the way a server ends a connection it has chosen to end while
+// the peer may still be sending (Apache's and nginx's lingering close): once the output already
+// written has gone, the stream shuts down its sending side, so the peer reads everything and
+// then EOF; it reads and drops what the peer still sends until the peer closes its side, or
+// sends more than the byte bound, or the time bound passes (WithLinger: 8 MiB and 2 s from the
+// half-close by default); then it closes. A plain close with input unread would make the kernel
+// reset the connection, and a reset can destroy output the peer has not read yet. Tornado 3.2
+// closes at once, and so does Tornado 6.5.
+//
+// From the call on, the application gets nothing more from the stream but its close callback,
+// once, at the very end: the pending read and the write callbacks not yet run are dropped, and
+// Write and the reads return ErrStreamClosed. Closed stays false until the end, and Error is
+// nil then unless the connection failed meanwhile. Sending the output has no bound of its own
+// here, as with Write; Close still closes at once. On a transport that cannot half-close, or
+// after the peer's EOF, the stream closes as soon as the output has gone. Calling it again, or
+// on a closed stream, does nothing.
+func (s *IOStream) LingeringClose() {
+	if s.closed || s.lingering {
+		return
+	}
+	s.lingering = true
+	s.read = readRequest{}
+	s.dropWriteCallbacks()
+	s.afterCall()
+}
+
+// halfCloseAndDrain is the second half of a lingering close, run once the output has gone: the
+// half-close, then a ReadUntilClose of the stream's own whose pieces are dropped, ended by the
+// peer's EOF (the read completes and the stream closes, as after any ReadUntilClose), by the
+// byte bound or by a timer on the loop (either closes the stream, which completes the read).
+func (s *IOStream) halfCloseAndDrain() {
+	s.halfClosed = true
+	if s.eof {
+		s.closeWith(nil) // the peer has sent everything: nothing is left unread
+		return
+	}
+	switch err := s.CloseWrite(); {
+	case errors.Is(err, ErrNoHalfClose):
+		s.closeWith(nil)
+		return
+	case err != nil:
+		s.closeWith(err) // the peer reset the connection: quietly, as a failed read would
+		return
+	}
+	d := &drain{stream: s, left: s.cfg.lingerBytes}
+	d.timer = s.loop.CallLater(s.cfg.lingerTime, s.Close)
+	s.read = readRequest{kind: readClose, cb: d.done, streaming: d.drop}
+}
+
+// drain is the state of a lingering close's draining, kept out of the stream (which has no room
+// for it in its five cache lines) and reached through the callbacks of its read.
+type drain struct {
+	stream *IOStream
+	left   int // bytes the peer may still send
+	timer  *ioloop.Timeout
+}
+
+// drop drops a piece of the peer's input, and closes the stream once the peer has sent more
+// than the bound: it is flooding, not finishing.
+func (d *drain) drop(p []byte) {
+	if d.left -= len(p); d.left < 0 {
+		d.stream.Close()
+	}
+}
+
+// done runs when the read ends, however the stream closes: the timer is no longer needed.
+func (d *drain) done([]byte) { d.stream.loop.RemoveTimeout(d.timer) }
 
 // fail closes the stream after an I/O error or a broken limit, logging the error unless it only
 // says the peer went away.

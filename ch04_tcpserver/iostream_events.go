@@ -63,6 +63,7 @@ const (
 	advance            // the pending read can be fed, completed, or ended for a broken limit
 	writeDone          // the oldest write callback's bytes have gone
 	dropRead           // the stream closed under a pending read that can never advance
+	halfClose          // a lingering close's output has gone: half-close and drain
 	endInput           // after EOF, the application can want nothing more
 	closeEnded         // the stream has ended and its output has gone
 	closeCallback      // the stream is closed: its close callback runs
@@ -84,6 +85,8 @@ func (s *IOStream) next() (task, int, readAction) {
 		return writeDone, 0, 0
 	case s.read.kind != readNone && s.closed:
 		return dropRead, 0, 0
+	case s.lingering && !s.halfClosed && !s.closed && s.owed() == 0:
+		return halfClose, 0, 0
 	case s.eof && !s.ended && (s.read.kind != readNone || s.unread() == 0):
 		// A read that cannot advance now never will: the application has asked past the end.
 		// With no read pending and nothing unread, EOF came to an idle stream (Tornado's
@@ -114,6 +117,8 @@ func (s *IOStream) step() bool {
 		s.runWriteCallback()
 	case dropRead:
 		s.read = readRequest{}
+	case halfClose:
+		s.halfCloseAndDrain()
 	case endInput:
 		s.read = readRequest{}
 		s.ended = true

@@ -40,8 +40,8 @@ func (s *IOStream) ReadUntilLimit(delim []byte, max int, cb func(data []byte), t
 	if len(delim) == 0 {
 		return ErrEmptyDelimiter
 	}
-	if s.read.kind != readNone {
-		return ErrReadPending
+	if err := s.readRefused(); err != nil {
+		return err
 	}
 	if s.delim == nil {
 		s.delim = s.delimInline[:0] // a longer delimiter moves to memory of its own, kept
@@ -59,8 +59,8 @@ func (s *IOStream) ReadUntilRegex(re *regexp.Regexp, cb func(data []byte)) error
 	if re == nil {
 		return ErrEmptyDelimiter
 	}
-	if s.read.kind != readNone {
-		return ErrReadPending
+	if err := s.readRefused(); err != nil {
+		return err
 	}
 	s.read = readRequest{kind: readRegex, cb: cb, re: re}
 	return s.startRead()
@@ -74,8 +74,8 @@ func (s *IOStream) ReadBytes(n int, cb func(data []byte), streaming func(chunk [
 	if n < 0 {
 		return ErrNegativeCount
 	}
-	if s.read.kind != readNone {
-		return ErrReadPending
+	if err := s.readRefused(); err != nil {
+		return err
 	}
 	s.read = readRequest{kind: readBytes, cb: cb, streaming: streaming, n: n}
 	return s.startRead()
@@ -87,11 +87,23 @@ func (s *IOStream) ReadBytes(n int, cb func(data []byte), streaming func(chunk [
 // cb, the stream sends the output written so far (cb may still write) and closes. On a stream
 // that has closed already, cb receives the input that was left unread.
 func (s *IOStream) ReadUntilClose(cb func(data []byte), streaming func(chunk []byte)) error {
-	if s.read.kind != readNone {
-		return ErrReadPending
+	if err := s.readRefused(); err != nil {
+		return err
 	}
 	s.read = readRequest{kind: readClose, cb: cb, streaming: streaming}
 	return s.startRead()
+}
+
+// readRefused says why a read cannot start: another is pending (ErrReadPending), or the
+// application has ended the stream with LingeringClose (ErrStreamClosed).
+func (s *IOStream) readRefused() error {
+	switch {
+	case s.lingering:
+		return ErrStreamClosed
+	case s.read.kind != readNone:
+		return ErrReadPending
+	}
+	return nil
 }
 
 // startRead ends every read method: on a closed stream only the unread input can answer, and a

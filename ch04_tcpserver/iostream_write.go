@@ -11,11 +11,12 @@ import nonblocking "tornadotcp/ch02_nonblocking"
 // when Write returns. cb, if not nil, runs once data and everything written before it have gone
 // to the kernel (for empty data: once everything written before has). A Write that would take
 // the buffered output past MaxWriteBufferSize returns ErrWriteBufferFull and sends nothing:
-// wait for an earlier Write's callback and try again. On a closed stream it returns
-// ErrStreamClosed. A failure to send (the peer reset the connection) closes the stream, as a
-// failure to read does, and is reported by Error and the close callback, not here.
+// wait for an earlier Write's callback and try again. On a closed stream, or once
+// LingeringClose has been called, it returns ErrStreamClosed. A failure to send (the peer reset
+// the connection) closes the stream, as a failure to read does, and is reported by Error and the
+// close callback, not here.
 func (s *IOStream) Write(data []byte, cb func()) error {
-	if s.closed {
+	if s.closed || s.lingering {
 		return ErrStreamClosed
 	}
 	if s.cfg.maxWrite > 0 && s.owed()+len(data) > s.cfg.maxWrite {
