@@ -35,11 +35,11 @@ type httpTest struct {
 	client *http.Client
 }
 
-func newHTTPTest(t *testing.T, app Application) *httpTest {
+func newHTTPTest(t *testing.T, app Application, opts ...ServerOption) *httpTest {
 	t.Helper()
 	ht := &httpTest{t: t}
 	ht.loop, ht.logs = newStreamLoop(t)
-	ht.srv = NewHTTPServer(app, WithIOLoop(ht.loop), WithLogger(ht.logs.Logger()))
+	ht.srv = NewHTTPServer(app, append([]ServerOption{WithIOLoop(ht.loop), WithLogger(ht.logs.Logger())}, opts...)...)
 	if err := ht.srv.Listen(0, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
