@@ -148,3 +148,32 @@ func TestDeadlineAllocatesNothing(t *testing.T) {
 		t.Fatalf("%d live heap entries, want the deadline's one", n)
 	}
 }
+
+// What moving a deadline costs, the price a connection pays per request for its timeouts: a
+// clock read and a store (the entry moves in the heap only when it comes due). For comparison,
+// the CallLater and RemoveTimeout pair that a timeout per request would cost.
+func BenchmarkDeadlineSet(b *testing.B) {
+	l := benchLoop(b)
+	d := l.NewDeadline(func() {})
+	for b.Loop() {
+		d.Set(time.Minute)
+	}
+}
+
+func BenchmarkCallLaterRemoveTimeout(b *testing.B) {
+	l := benchLoop(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		l.RemoveTimeout(l.CallLater(time.Minute, func() {}))
+	}
+}
+
+// benchLoop is a loop on the default monitor, closed when the benchmark ends.
+func benchLoop(b *testing.B) *IOLoop {
+	l, err := New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	return l
+}
