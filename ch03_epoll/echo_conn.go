@@ -10,11 +10,12 @@ import (
 	nonblocking "tornadotcp/ch02_nonblocking"
 )
 
-// echoConn is an EchoConn, the events the loop watches for it now, besides ERROR, and the timer
-// that ends its lingering close.
+// echoConn is an EchoConn, the events the loop watches for it now, besides ERROR, its idle
+// deadline (nil without an idle timeout), and the timer that ends its lingering close.
 type echoConn struct {
 	*nonblocking.EchoConn
 	events uint32
+	idle   *Deadline
 	linger *Timeout
 }
 
@@ -29,6 +30,10 @@ func (s *EchoServer) open(fd int) {
 		return
 	}
 	s.conns[fd] = c
+	if s.idleTimeout > 0 {
+		c.idle = s.loop.NewDeadline(func() { s.drop(c, nil) })
+		c.idle.Set(s.idleTimeout)
+	}
 }
 
 // handle is c's handler. Each event is one non-blocking recv (READ), or one flush of what is owed
@@ -54,6 +59,7 @@ func (s *EchoServer) handle(c *echoConn, events uint32) {
 	}
 	var err error
 	if events&READ != 0 {
+		c.idle.Set(s.idleTimeout)
 		err = c.HandleRead(s.buf)
 	}
 	if err == nil && events&WRITE != 0 && c.WantWrite() {
@@ -99,12 +105,13 @@ func (s *EchoServer) watch(c *echoConn) {
 }
 
 // drop takes c off the loop and closes it, logging why unless the client simply went away (a
-// reset, a broken pipe) or the server is stopping (err nil).
+// reset, a broken pipe), or was idle too long, or the server is stopping (err nil).
 func (s *EchoServer) drop(c *echoConn, err error) {
 	fd := c.FD()
 	if err != nil && !blocking.PeerGone(err) {
 		s.log.Warn("closing connection", "fd", fd, "err", err)
 	}
+	c.idle.Stop()
 	s.loop.RemoveHandler(fd)
 	s.loop.RemoveTimeout(c.linger) // nil unless lingering
 	delete(s.conns, fd)

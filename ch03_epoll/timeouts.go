@@ -44,11 +44,17 @@ func (l *IOLoop) CallAt(t time.Time, fn func()) *Timeout {
 }
 
 func (l *IOLoop) scheduleAt(deadline time.Duration, fn func()) *Timeout {
+	t := &Timeout{loop: l}
+	l.push(t, deadline, fn)
+	return t
+}
+
+// push puts t, which is not in the heap, into it to run fn at deadline.
+func (l *IOLoop) push(t *Timeout, deadline time.Duration, fn func()) {
 	ts := &l.timers
 	ts.seq++
-	t := &Timeout{loop: l, deadline: deadline, seq: ts.seq, fn: fn}
+	t.deadline, t.seq, t.fn = deadline, ts.seq, fn
 	heap.Push(&ts.heap, t)
-	return t
 }
 
 // RemoveTimeout cancels t. A timeout that has already run, or was cancelled, or is nil, is left

@@ -12,7 +12,8 @@
 // Three layers, on chapter 3's IOLoop:
 //   - IOStream is a connection on the loop, driven by callbacks as in Tornado 3.x:
 //     ReadUntil, ReadUntilLimit (a delimited read with a bound of its own, reported instead of
-//     closing, as an HTTP server needs for 431), ReadUntilRegex, ReadBytes with a streaming
+//     closing, as an HTTP server needs for 431), ReadUntilBlankLine (a head up to its empty
+//     line, lines ending in CRLF or LF), ReadUntilRegex, ReadBytes with a streaming
 //     callback, ReadUntilClose, Write with a callback, CloseWrite and SetNodelay, over a buffer
 //     that exists only while there is data. The data a read callback receives is lent until it
 //     returns. A stream with a close callback notices a peer that leaves while it is idle, as
@@ -41,7 +42,9 @@
 // Two servers embed TCPServer, as Tornado's subclass it, and pass themselves to New as the
 // Handler: EchoServer, the example tcpserver.py's docstring has had since Tornado 4.5 and the
 // catalog's ch04/echo; and HTTPServer, HTTP/1.1 with keep-alive, pipelining and 400/413/431/501
-// answers, serving Tornado's helloworld as ch04/http. The chapters command runs either on a
+// answers, serving Tornado's helloworld as ch04/http. Both take timeouts (timeouts.go):
+// HTTPServer a header, an idle and a body timeout by default, EchoServer an idle timeout when
+// asked; each connection's is an ioloop.Deadline. The chapters command runs either on a
 // loop of its own, started and stopped from other goroutines (internal/catalog); a Tornado
 // program would instead end with the loop's Start.
 //

@@ -4,7 +4,12 @@
 
 package tcpserver
 
-import blocking "tornadotcp/ch01_blocking"
+import (
+	"time"
+
+	blocking "tornadotcp/ch01_blocking"
+	ioloop "tornadotcp/ch03_epoll"
+)
 
 // lineEnd is the echo protocol's delimiter.
 var lineEnd = []byte("\n")
@@ -27,14 +32,17 @@ var lineEnd = []byte("\n")
 type EchoServer struct {
 	*TCPServer
 	conns map[*echoConn]struct{} // open connections, for CloseAllConnections
+	idle  time.Duration          // WithIdleTimeout's; zero: none
 }
 
 // NewEchoServer makes an echo server; opts are TCPServer's. Its streams hold at most 64 KiB of
 // a line (blocking.MaxLineLength, not counting the '\n', which is how MaxBufferSize counts a
 // ReadUntil): a longer line ends its connection, and the others go on. A WithMaxBufferSize among
-// opts changes that limit.
+// opts changes that limit. WithIdleTimeout makes it close, quietly, a connection that has had no
+// line echoed for that long, because it sent none or does not read its echoes (none by default:
+// the echo protocol's server never closes first); the other timeouts do not apply.
 func NewEchoServer(opts ...ServerOption) *EchoServer {
-	e := &EchoServer{conns: make(map[*echoConn]struct{})}
+	e := &EchoServer{conns: make(map[*echoConn]struct{}), idle: withTimeouts(timeouts{}, opts).idle}
 	e.TCPServer = New(e, append([]ServerOption{WithMaxBufferSize(blocking.MaxLineLength)}, opts...)...)
 	return e
 }
@@ -46,20 +54,30 @@ type echoConn struct {
 	stream            *IOStream
 	echo              func([]byte)
 	readNext, tooLong func()
+	idle              *ioloop.Deadline // closes the stream; nil without an idle timeout
+	idleFor           time.Duration
 }
 
 // HandleStream starts echoing a new connection.
 func (e *EchoServer) HandleStream(stream *IOStream, _ string) {
-	c := &echoConn{stream: stream}
+	c := &echoConn{stream: stream, idleFor: e.idle}
 	c.echo, c.readNext, c.tooLong = c.echoLine, c.readLine, c.lineTooLong
+	if e.idle > 0 {
+		c.idle = stream.loop.NewDeadline(stream.Close)
+	}
 	e.conns[c] = struct{}{}
-	stream.SetCloseCallback(func() { delete(e.conns, c) })
+	stream.SetCloseCallback(func() {
+		delete(e.conns, c)
+		c.idle.Stop()
+	})
 	c.readLine()
 }
 
-// readLine asks for the next line, of at most the stream's MaxBufferSize bytes before its '\n'.
-// It can fail only on a stream that has closed, whose close callback has the last word.
+// readLine asks for the next line, of at most the stream's MaxBufferSize bytes before its '\n',
+// which the idle timeout, if any, waits for from now. It can fail only on a stream that has
+// closed, whose close callback has the last word.
 func (c *echoConn) readLine() {
+	c.idle.Set(c.idleFor)
 	limit := c.stream.cfg.maxBuffer + len(lineEnd)
 	if err := c.stream.ReadUntilLimit(lineEnd, limit, c.echo, c.tooLong); err != nil {
 		c.stream.Close()

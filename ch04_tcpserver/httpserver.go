@@ -5,7 +5,11 @@
 
 package tcpserver
 
-import "strings"
+import (
+	"strings"
+
+	ioloop "tornadotcp/ch03_epoll"
+)
 
 // Application answers one request with a status, a content type and a body; the server frames
 // them (Content-Length, Connection, no body for HEAD). HelloWorld is one. It runs on the loop's
@@ -42,16 +46,24 @@ func (app Application) appendResponse(dst []byte, req *Request) []byte {
 // and one refused, ends with IOStream.LingeringClose: its answer goes, then EOF, and what the
 // client had already sent (pipelined requests, the rest of a refused head or body) is drained
 // rather than answered with a reset that could destroy the answer.
+//
+// Lines may end in a bare LF as well as CRLF, and empty lines before a request line are skipped
+// (RFC 9112 §2.2 allows the one and recommends the other; see ReadUntilBlankLine and
+// skipEmptyLines). Three timeouts, each set by an option, close a connection that keeps the
+// server waiting: for a request head (WithHeaderTimeout), for the next request on a keep-alive
+// connection (WithIdleTimeout), for a request body (WithBodyTimeout); see waitPhase.
 type HTTPServer struct {
 	*TCPServer
-	respond func(dst []byte, req *Request) []byte
-	conns   map[*httpConn]struct{} // open connections, for CloseAllConnections
+	respond  func(dst []byte, req *Request) []byte
+	conns    map[*httpConn]struct{} // open connections, for CloseAllConnections
+	timeouts timeouts
 }
 
 // NewHTTPServer makes a server that answers every request with app; a nil app serves Tornado's
-// helloworld (HelloWorld, written by AppendHelloWorld). opts are TCPServer's.
+// helloworld (HelloWorld, written by AppendHelloWorld). opts are TCPServer's, and the timeouts'.
 func NewHTTPServer(app Application, opts ...ServerOption) *HTTPServer {
-	s := &HTTPServer{respond: AppendHelloWorld, conns: make(map[*httpConn]struct{})}
+	s := &HTTPServer{respond: AppendHelloWorld, conns: make(map[*httpConn]struct{}),
+		timeouts: withTimeouts(httpTimeouts, opts)}
 	if app != nil {
 		s.respond = app.appendResponse
 	}
@@ -59,10 +71,7 @@ func NewHTTPServer(app Application, opts ...ServerOption) *HTTPServer {
 	return s
 }
 
-var (
-	headEnd     = []byte("\r\n\r\n")
-	continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
-)
+var continue100 = []byte("HTTP/1.1 100 Continue\r\n\r\n")
 
 // httpConn is one connection (Tornado's HTTPConnection). Its callbacks are bound once, so a
 // keep-alive request costs no allocation beyond the parser's; out is reused for every answer.
@@ -73,6 +82,9 @@ type httpConn struct {
 	req     *Request // the request whose body is being read
 	out     []byte
 
+	waiting  waitPhase        // what the connection waits for, which decides its deadline
+	deadline *ioloop.Deadline // nil when the server has no timeouts
+
 	// The methods passed to the stream, made into values once, each named for what it does.
 	parseHead, finishBody    func([]byte)
 	refuseLongHead, readHead func()
@@ -82,15 +94,19 @@ type httpConn struct {
 func (s *HTTPServer) HandleStream(stream *IOStream, address string) {
 	c := &httpConn{server: s, stream: stream, address: address}
 	c.parseHead, c.finishBody = c.head, c.body
-	c.refuseLongHead, c.readHead = c.headTooLong, c.readNextHead
+	c.refuseLongHead, c.readHead = c.headTooLong, c.nextRequest
 	s.conns[c] = struct{}{}
-	stream.SetCloseCallback(func() { delete(s.conns, c) })
+	stream.SetCloseCallback(func() {
+		delete(s.conns, c)
+		c.deadline.Stop()
+	})
+	c.startTimeouts()
 	c.readNextHead()
 }
 
 // readNextHead waits for the next request. It fails only on a closed stream.
 func (c *httpConn) readNextHead() {
-	err := c.stream.ReadUntilLimit(headEnd, MaxHeadSize, c.parseHead, c.refuseLongHead)
+	err := c.stream.ReadUntilBlankLine(MaxHeadSize, c.parseHead, c.refuseLongHead)
 	if err != nil {
 		c.stream.Close()
 	}
@@ -98,6 +114,11 @@ func (c *httpConn) readNextHead() {
 
 // head parses a request head and reads its body, or answers at once when it has none.
 func (c *httpConn) head(data []byte) {
+	if data = skipEmptyLines(data); len(data) == 0 {
+		c.readNextHead() // only empty lines so far: the head is still to come, on the same clock
+		return
+	}
+	c.wait(answering)
 	req, err := ParseRequestHead(data)
 	if err == nil {
 		err = CheckBodySize(req, MaxBodySize)
@@ -111,6 +132,7 @@ func (c *httpConn) head(data []byte) {
 		return
 	}
 	c.req = req
+	c.wait(waitingBody)
 	if req.Version == "HTTP/1.1" && strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
 		c.write(continue100, nil)
 	}
@@ -140,7 +162,10 @@ func (c *httpConn) answer(req *Request) {
 }
 
 // headTooLong answers a head over MaxHeadSize.
-func (c *httpConn) headTooLong() { c.refuse(ErrHeadTooLarge) }
+func (c *httpConn) headTooLong() {
+	c.wait(answering)
+	c.refuse(ErrHeadTooLarge)
+}
 
 // refuse answers a request the server will not serve (400, 413, 431 or 501) and ends the
 // connection once the answer has gone: after a bad head there is no telling where the next

@@ -51,6 +51,24 @@ func (s *IOStream) ReadUntilLimit(delim []byte, max int, cb func(data []byte), t
 	return s.startRead()
 }
 
+// ReadUntilBlankLine reads up to and including the first empty line and passes it to cb: the
+// head of a protocol whose heads are lines, as HTTP/1.1's are. A line ends in "\r\n" or in a
+// bare "\n" (RFC 9112 §2.2 lets a recipient accept either), so the read ends at the first "\n"
+// directly followed by "\n" or "\r\n". max and tooLong are ReadUntilLimit's, and the stream's
+// MaxBufferSize counts the input before that "\n".
+//
+// Tornado 3.2's HTTPServer read its heads with read_until("\r\n\r\n"), so a head whose lines
+// end in bare LF never ended. Tornado 4.0 reads them with read_until_regex(b"\r?\n\r?\n"), which
+// searches the whole unread input again whenever a piece arrives: a head sent a byte at a time
+// costs time quadratic in its length. This search, like ReadUntil's, resumes where it stopped.
+func (s *IOStream) ReadUntilBlankLine(max int, cb func(data []byte), tooLong func()) error {
+	if s.read.kind != readNone {
+		return ErrReadPending
+	}
+	s.read = readRequest{kind: readBlankLine, cb: cb, max: max, tooLong: tooLong}
+	return s.startRead()
+}
+
 // ReadUntilRegex reads up to and including the first match of re and passes it to cb. Unlike
 // ReadUntil, each new piece of input makes it search the whole unread input again (a match may
 // begin anywhere), so a pattern that only matches far into a large input costs quadratic time,
@@ -126,6 +144,7 @@ type readKind uint8
 const (
 	readNone readKind = iota
 	readDelim
+	readBlankLine
 	readRegex
 	readBytes
 	readClose
@@ -138,7 +157,7 @@ type readRequest struct {
 	streaming func([]byte)
 	re        *regexp.Regexp
 	n         int // ReadBytes: bytes still wanted
-	scan      int // ReadUntil: unread bytes already searched (less the delimiter's length - 1)
+	scan      int // ReadUntil(BlankLine): unread bytes searched, less a delimiter's split start
 	// ReadUntilLimit: the most the read may deliver, delimiter included (0: no limit of its
 	// own), and what runs instead of cb when that is broken.
 	max     int
@@ -170,16 +189,9 @@ func (s *IOStream) planRead() (int, readAction) {
 	limit := s.cfg.maxBuffer
 	switch r.kind {
 	case readDelim:
-		n := s.findDelim()
-		if r.max > 0 && beyondReadLimit(n, unread, r.max) {
-			return 0, readLong
-		}
-		if n >= 0 {
-			return n, overIf(n-len(s.delim) > limit, readDone)
-		}
-		if unread-(len(s.delim)-1) > limit {
-			return 0, readOver
-		}
+		return s.planUntil(s.findDelim(), len(s.delim))
+	case readBlankLine:
+		return s.planUntil(s.findBlankLine())
 	case readRegex:
 		if loc := r.re.FindIndex(s.buf[s.pos:]); loc != nil {
 			return loc[1], overIf(loc[0] > limit, readDone)
@@ -205,6 +217,23 @@ func (s *IOStream) planRead() (int, readAction) {
 		case s.eof || s.closed:
 			return unread, readDone
 		}
+	}
+	return 0, readWait
+}
+
+// planUntil is planRead for a read that ends with a delimiter: n is the length up to the end of
+// the delimiter found (-1 when not found yet), delimLen the delimiter's length (its shortest
+// possible length when not found yet).
+func (s *IOStream) planUntil(n, delimLen int) (int, readAction) {
+	unread, limit := s.unread(), s.cfg.maxBuffer
+	if max := s.read.max; max > 0 && beyondReadLimit(n, unread, max) {
+		return 0, readLong
+	}
+	if n >= 0 {
+		return n, overIf(n-delimLen > limit, readDone)
+	}
+	if unread-(delimLen-1) > limit {
+		return 0, readOver
 	}
 	return 0, readWait
 }
@@ -240,6 +269,34 @@ func (s *IOStream) findDelim() int {
 		return -1
 	}
 	return from + i + len(s.delim)
+}
+
+// findBlankLine is findDelim for ReadUntilBlankLine: the length of the unread input up to the
+// end of the first empty line, and the length of what ends the head there counted from the "\n"
+// before the empty line (2 for "\n\n", 3 for "\n\r\n"); or -1 and 2. It too searches only
+// what it has not searched before, from a "\n" it could not yet decide about.
+func (s *IOStream) findBlankLine() (end, delimLen int) {
+	unread := s.buf[s.pos:]
+	from := s.read.scan
+	s.searched += len(unread) - from
+	for {
+		i := bytes.IndexByte(unread[from:], '\n')
+		if i < 0 {
+			s.read.scan = len(unread)
+			return -1, 2
+		}
+		lf := from + i
+		switch next := unread[lf+1:]; {
+		case len(next) >= 1 && next[0] == '\n':
+			return lf + 2, 2
+		case len(next) >= 2 && next[0] == '\r' && next[1] == '\n':
+			return lf + 3, 3
+		case len(next) == 0 || len(next) == 1 && next[0] == '\r':
+			s.read.scan = lf // the next byte or two decide
+			return -1, 2
+		}
+		from = lf + 1
+	}
 }
 
 // advanceRead does what planRead decided: feeds or completes the pending read with n bytes, or

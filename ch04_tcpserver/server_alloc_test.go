@@ -141,8 +141,13 @@ func BenchmarkEchoServer(b *testing.B) {
 
 // BenchmarkHTTPServerHelloWorld: one keep-alive client sending wrk's request and waiting for
 // each answer; server-ns/req is the loop thread's CPU per request.
-func BenchmarkHTTPServerHelloWorld(b *testing.B) {
-	loop, client, closeAll := allocServer(b, func(l *ioloop.IOLoop) allocTarget { return NewHTTPServer(nil, WithIOLoop(l)) })
+func BenchmarkHTTPServerHelloWorld(b *testing.B) { benchHelloWorld(b) }
+
+// benchHelloWorld is BenchmarkHTTPServerHelloWorld on a server made with opts.
+func benchHelloWorld(b *testing.B, opts ...ServerOption) {
+	loop, client, closeAll := allocServer(b, func(l *ioloop.IOLoop) allocTarget {
+		return NewHTTPServer(nil, append(opts, WithIOLoop(l))...)
+	})
 	defer closeAll()
 	stop := runLoop(b, loop)
 	reply := make([]byte, len(helloAnswer(b)))

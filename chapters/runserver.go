@@ -24,8 +24,12 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", DefaultAddr, "`HOST:PORT` to listen on; port 0 picks a free port")
 	maxThreads := fs.Int("max-threads", 0, "lower the Go runtime's OS-thread limit (default 10000) to `N`, to watch ch01/threaded die of thread exhaustion")
+	var opts catalog.Options
+	fs.DurationVar(&opts.HeaderTimeout, "header-timeout", 0, "ch04/http: close a connection whose request head takes longer than `D` (default 60s; negative: never)")
+	fs.DurationVar(&opts.IdleTimeout, "idle-timeout", 0, "close a connection idle for `D`: ch04/http between requests (default 75s), ch03/* and ch04/echo with no input (default never); negative: never")
+	fs.DurationVar(&opts.BodyTimeout, "body-timeout", 0, "ch04/http: close a connection whose request body takes longer than `D` (default 60s; negative: never)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chapters run ID [-addr HOST:PORT] [-max-threads N]\nIDs: see 'chapters list'")
+		fmt.Fprintln(stderr, "usage: chapters run ID [-addr HOST:PORT] [-max-threads N] [-header-timeout D] [-idle-timeout D] [-body-timeout D]\nIDs: see 'chapters list'")
 		fs.PrintDefaults()
 	}
 	id, err := parseWithID(fs, args)
@@ -43,7 +47,11 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	if *maxThreads > 0 {
 		debug.SetMaxThreads(*maxThreads)
 	}
-	srv, err := entry.Listen(*addr)
+	srv, err := entry.ListenOptions(*addr, opts)
+	if errors.Is(err, catalog.ErrOption) {
+		fmt.Fprintf(stderr, "chapters run: %v\n", err)
+		return 2
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "chapters run %s: %v%s\n", id, err, listenHint(err))
 		return 1

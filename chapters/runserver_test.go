@@ -180,8 +180,16 @@ var listeningLine = regexp.MustCompile(`^listening on (127\.0\.0\.1:[1-9][0-9]*)
 // line. The child is killed, if still running, when the test ends.
 func startRun(t *testing.T, args ...string) *child {
 	t.Helper()
+	return startRunVia(t, nil, args...)
+}
+
+// startRunVia is startRun through a wrapper command, via, that execs the command line it is
+// given after its own arguments (a shell that sets a limit first, say).
+func startRunVia(t *testing.T, via []string, args ...string) *child {
+	t.Helper()
 	c := &child{exited: make(chan error, 1)}
-	c.cmd = exec.Command(os.Args[0], append([]string{"-test.run=^TestRunHelperProcess$", "--"}, args...)...)
+	argv := append(append(via, os.Args[0], "-test.run=^TestRunHelperProcess$", "--"), args...)
+	c.cmd = exec.Command(argv[0], argv[1:]...)
 	// A race-enabled binary sleeps a second before it exits unless told not to.
 	c.cmd.Env = append(os.Environ(), runHelperEnv+"=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
 	c.cmd.Stderr = &c.stderr

@@ -42,7 +42,13 @@ type running struct {
 // when the test ends, and Serve must then return nil.
 func start(t testing.TB, e catalog.Entry) *running {
 	t.Helper()
-	srv, err := e.Listen("127.0.0.1:0")
+	return startWith(t, e, catalog.Options{})
+}
+
+// startWith is start with options for the server.
+func startWith(t testing.TB, e catalog.Entry, opts catalog.Options) *running {
+	t.Helper()
+	srv, err := e.ListenOptions("127.0.0.1:0", opts)
 	if err != nil {
 		t.Fatalf("%s: listen: %v", e.ID, err)
 	}

@@ -25,6 +25,9 @@ type Entry struct {
 	Summary string // one line for `chapters list`
 	// Listen binds hostport and returns the server, not yet serving.
 	Listen func(hostport string) (Server, error)
+	// ListenWith is Listen with Options, for a server that takes some (see ListenOptions); nil
+	// for one that takes none.
+	ListenWith func(hostport string, opts Options) (Server, error)
 	// Serialises is true where the lesson is that clients are served one at a time.
 	Serialises bool
 	// Protocol is what the server speaks: "" for the echo protocol, which the conformance

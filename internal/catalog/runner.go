@@ -59,17 +59,21 @@ func newRunner(hostport string, newServer func(loop *ioloop.IOLoop) loopServer) 
 	return &runner{loop: loop, srv: srv, addr: addrs[0]}, nil
 }
 
-// listenEcho is ch04/echo: chapter 4's EchoServer on a loop of its own.
-func listenEcho(hostport string) (*runner, error) {
+// listenEcho is ch04/echo: chapter 4's EchoServer on a loop of its own, with o's idle timeout.
+func listenEcho(hostport string, o Options) (*runner, error) {
+	if err := o.idleOnly("ch04/echo"); err != nil {
+		return nil, err
+	}
 	return newRunner(hostport, func(loop *ioloop.IOLoop) loopServer {
-		return tcpserver.NewEchoServer(tcpserver.WithIOLoop(loop))
+		return tcpserver.NewEchoServer(append(o.timeouts(), tcpserver.WithIOLoop(loop))...)
 	})
 }
 
-// listenHelloWorld is ch04/http: chapter 4's HTTPServer serving HelloWorld, on a loop of its own.
-func listenHelloWorld(hostport string) (*runner, error) {
+// listenHelloWorld is ch04/http: chapter 4's HTTPServer serving HelloWorld, on a loop of its own,
+// with o's timeouts.
+func listenHelloWorld(hostport string, o Options) (*runner, error) {
 	return newRunner(hostport, func(loop *ioloop.IOLoop) loopServer {
-		return tcpserver.NewHTTPServer(nil, tcpserver.WithIOLoop(loop))
+		return tcpserver.NewHTTPServer(nil, append(o.timeouts(), tcpserver.WithIOLoop(loop))...)
 	})
 }
 

@@ -16,7 +16,7 @@ import (
 // again is harmless, and Serve again refuses.
 func TestRunnerServeStop(t *testing.T) {
 	testutil.CheckLeaks(t)
-	r, err := listenEcho("127.0.0.1:0")
+	r, err := listenEcho("127.0.0.1:0", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestRunnerServeStop(t *testing.T) {
 // Stop before Serve closes everything at once; Serve then refuses to run.
 func TestRunnerStopBeforeServe(t *testing.T) {
 	testutil.CheckLeaks(t)
-	r, err := listenEcho("127.0.0.1:0")
+	r, err := listenEcho("127.0.0.1:0", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestRunnerBadAddress(t *testing.T) {
 		"127.0.0.1:http":  `address "127.0.0.1:http": port must be a number from 0 to 65535`,
 		"127.0.0.1:70000": `address "127.0.0.1:70000": port must be a number from 0 to 65535`,
 	} {
-		r, err := listenEcho(addr)
+		r, err := listenEcho(addr, Options{})
 		if err == nil {
 			r.Stop()
 			t.Errorf("listenEcho(%q) succeeded", addr)
@@ -87,7 +87,7 @@ func TestRunnerBadAddress(t *testing.T) {
 // Serve returns nil, every descriptor is closed.
 func TestRunnerHTTPServeStop(t *testing.T) {
 	testutil.CheckLeaks(t)
-	r, err := listenHelloWorld("127.0.0.1:0")
+	r, err := listenHelloWorld("127.0.0.1:0", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
