@@ -51,8 +51,9 @@ func reserveTestRefuse(t *testing.T, r *Reserve, listener int, err error) (bool,
 }
 
 // Out of descriptors, accept fails even with a client waiting. Refuse closes that client's
-// connection, which then reads EOF, and takes its spare back: the table is as full as before. With nobody waiting it does nothing, at once, even on a blocking listener. Once
-// descriptors are free, the next client is accepted.
+// connection, which then reads EOF, and takes its spare back: the table is as full as before.
+// With nobody waiting it does nothing, at once, even on a blocking listener. Once descriptors
+// are free, the next client is accepted.
 func TestReserveRefusesTheWaitingClient(t *testing.T) {
 	testutil.CheckLeaks(t)
 	listener, addr := reserveTestListener(t)

@@ -190,7 +190,10 @@ func (s *fdlimitServer) limit(t *testing.T) string {
 	return string(m[1]) + "/" + string(m[2])
 }
 
-var fdlimitEpollEntry = regexp.MustCompile(`tfd:\s*(\d+)\s+events:\s*[0-9a-f]+\s+data:\s*([0-9a-f]+)`)
+// fdlimitEpollEntry is one registration in an epoll descriptor's /proc fdinfo: the watched
+// descriptor and the data it was registered with.
+var fdlimitEpollEntry = regexp.MustCompile(
+	`tfd:\s*(\d+)\s+events:\s*[0-9a-f]+\s+data:\s*([0-9a-f]+)`)
 
 // runtimePoller reports whether the child has the Go runtime's own poller open: on Linux an
 // epoll instance whose registration of its eventfd carries an address as its data
