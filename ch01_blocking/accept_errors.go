@@ -17,8 +17,8 @@ import (
 //     listener is readable again.
 //   - AcceptAgain: that one connection failed, or a signal came; accept the next at once.
 //   - OutOfDescriptors: the connection stays queued and the listener stays readable, so an
-//     accept tried again at once fails again; leave the listener alone for an AcceptBackoff
-//     pause.
+//     accept tried again at once fails again. Spend the Reserve on the waiting client (Refuse);
+//     where the reserve cannot help, leave the listener alone for an AcceptBackoff pause.
 //   - Anything else: a server that owns its loop stops and returns the error (chapters 1 to 3,
 //     as net/http's Serve returns an error that is not temporary); chapter 4's accept handler,
 //     which shares its loop with the application, backs off instead.
@@ -59,13 +59,14 @@ const (
 
 // AcceptBackoff is what an accept loop keeps while accept fails for want of resources: how long
 // to leave the listener alone, and the episode to report. However long the shortage lasts and
-// however many retries it takes, it is logged twice: when it starts and when it ends. A server
-// held at its descriptor limit by a steady stream of clients would otherwise log for every
-// connection that closes. The zero value is ready: no shortage.
+// however many retries and refusals it takes, it is logged twice: when it starts and when it ends.
+// A server held at its descriptor limit by a steady stream of clients would otherwise log for
+// every connection that comes or goes. The zero value is ready: no shortage.
 type AcceptBackoff struct {
-	pause    time.Duration // the last pause; 0 while accept works
-	since    time.Time     // when the episode began
-	failures int           // failed attempts in the episode
+	since    time.Time     // when the episode began; zero while accept works
+	pause    time.Duration // the last pause; 0 until the episode has had one
+	failures int           // accepts that failed in the episode
+	refused  int           // connections a Reserve closed at once in the episode
 }
 
 // Failed notes an accept that failed with err and returns how long to leave the listener alone:
@@ -74,28 +75,45 @@ type AcceptBackoff struct {
 // time, and the pause starts again from FirstAcceptPause. The first failure of an episode is
 // logged on log.
 func (b *AcceptBackoff) Failed(log *slog.Logger, err error, progress bool) time.Duration {
-	switch {
-	case b.pause == 0:
-		b.pause, b.since, b.failures = FirstAcceptPause, time.Now(), 1
-		log.Warn("accept failed; not accepting for a while, retrying with back-off until it works",
-			"err", err, "first_pause", FirstAcceptPause, "max_pause", MaxAcceptPause)
-		return b.pause
-	case progress:
+	b.begin(log, err,
+		"accept failed; not accepting for a while, retrying with back-off until it works",
+		"first_pause", FirstAcceptPause, "max_pause", MaxAcceptPause)
+	b.failures++
+	if b.pause == 0 || progress {
 		b.pause = FirstAcceptPause
-	default:
+	} else {
 		b.pause = min(2*b.pause, MaxAcceptPause)
 	}
-	b.failures++
 	return b.pause
 }
 
+// Refused notes an accept that failed with err, after which a Reserve closed the waiting
+// connection: part of the episode like a failure, but with no pause. The first failure of an
+// episode is logged on log.
+func (b *AcceptBackoff) Refused(log *slog.Logger, err error) {
+	b.begin(log, err, "accept failed; closing new connections at once until it works")
+	b.failures++
+	b.refused++
+}
+
+// begin starts an episode, with a line on log, unless one is under way.
+func (b *AcceptBackoff) begin(log *slog.Logger, err error, msg string, attrs ...any) {
+	if !b.since.IsZero() {
+		return
+	}
+	b.since = time.Now()
+	log.Warn(msg, append([]any{"err", err}, attrs...)...)
+}
+
 // Succeeded ends the episode, if there is one, with a line on log saying how long it lasted.
-// Call it when an accept succeeds, or a non-blocking one finds the queue empty.
+// Call it when a batch of accepts ends without a shortage: a non-blocking accept found the queue
+// empty (on Linux, accept looks for a free descriptor first, so it had one), or the batch took
+// all it may; a blocking loop calls it for each connection it accepts.
 func (b *AcceptBackoff) Succeeded(log *slog.Logger) {
-	if b.pause == 0 {
+	if b.since.IsZero() {
 		return
 	}
 	log.Info("accepting again", "after", time.Since(b.since).Round(time.Millisecond),
-		"failed_attempts", b.failures)
-	b.pause, b.failures = 0, 0
+		"failed_attempts", b.failures, "refused", b.refused)
+	*b = AcceptBackoff{}
 }

@@ -18,7 +18,8 @@
 //     thread limit (runtime/debug.SetMaxThreads).
 //
 // The framing of the echo protocol (Lines), the socket helpers, what accept's errors mean
-// (AcceptAgain, OutOfDescriptors, AcceptBackoff), which errors mean the client went away
-// (PeerGone) and how a server is served once and stopped from anywhere (Lifecycle) are written
-// once here and imported by the later chapters.
+// (AcceptAgain, OutOfDescriptors, AcceptBackoff), what a server keeps for the descriptor limit
+// (Reserve, StartRuntimePoller), which errors mean the client went away (PeerGone) and how a
+// server is served once and stopped from anywhere (Lifecycle) are written once here and
+// imported by the later chapters.
 package blocking

@@ -23,6 +23,7 @@ type Server struct {
 	threaded bool
 	listener int
 	addr     string
+	reserve  *Reserve // the accept loop's spare descriptor
 
 	mu       sync.Mutex
 	conns    map[int]struct{} // descriptors being served, so Stop can wake them
@@ -52,10 +53,16 @@ func newServer(hostport string, threaded bool) (*Server, error) {
 		unix.Close(fd)
 		return nil, err
 	}
+	reserve, err := OpenReserve()
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
 	return &Server{
 		threaded: threaded,
 		listener: fd,
 		addr:     addr,
+		reserve:  reserve,
 		conns:    make(map[int]struct{}),
 	}, nil
 }
@@ -87,7 +94,12 @@ func (s *Server) acceptLoop() error {
 			case AcceptAgain(err):
 				continue
 			case OutOfDescriptors(err):
-				// Wait for descriptors to be freed rather than spin on accept.
+				// Turn the waiting client away at once. With none waiting, or no spare, wait
+				// for descriptors to be freed rather than spin on accept.
+				if refused, _ := s.reserve.Refuse(s.listener, err); refused {
+					backoff.Refused(log, err)
+					continue
+				}
 				time.Sleep(backoff.Failed(log, err, false))
 				continue
 			}
@@ -169,13 +181,14 @@ func (s *Server) wake() {
 	}
 }
 
-// closeListener closes the listener, once: Lifecycle calls it when Serve ends, or from a Stop
-// that came before any Serve.
+// closeListener closes the listener and the spare descriptor, once: Lifecycle calls it when Serve
+// ends, or from a Stop that came before any Serve.
 func (s *Server) closeListener() error {
-	if err := unix.Close(s.listener); err != nil {
-		return wrap("close", err)
+	err := s.reserve.Close()
+	if cerr := unix.Close(s.listener); cerr != nil {
+		err = errors.Join(err, wrap("close", cerr))
 	}
-	return nil
+	return err
 }
 
 // log is where the server reports: Logger, or slog.Default() when that is nil, with the

@@ -58,8 +58,10 @@ func (l *loop) accepting(now time.Time) bool { return !now.Before(l.resumeAccept
 //
 // Out of descriptors (EMFILE, ENFILE) the connection stays in the queue and the listener stays
 // readable, so a loop that simply retried would spin at full speed writing log lines. Instead
-// it stops watching the listener for chapter 1's AcceptBackoff pause (10 ms, doubling up to
-// 1 s), and the shortage is logged when it starts and when it ends.
+// chapter 1's Reserve turns the waiting client away, one per pass: the listener, still readable
+// if more wait, brings the next pass back here after the connections already open. Where the
+// spare cannot help, the loop stops watching the listener for chapter 1's AcceptBackoff pause
+// (10 ms, doubling up to 1 s). The shortage is logged when it starts and when it ends.
 func (l *loop) accept() error {
 	progress := false
 	for range AcceptBatch {
@@ -73,7 +75,13 @@ func (l *loop) accept() error {
 		case blocking.AcceptAgain(err):
 			continue
 		case blocking.OutOfDescriptors(err):
-			l.resumeAccept = time.Now().Add(l.backoff.Failed(l.log, err, progress))
+			refused, rerr := l.s.reserve.Refuse(l.s.listener, err)
+			switch {
+			case refused:
+				l.backoff.Refused(l.log, err)
+			case rerr != nil:
+				l.resumeAccept = time.Now().Add(l.backoff.Failed(l.log, err, progress))
+			}
 			return nil
 		default:
 			return err

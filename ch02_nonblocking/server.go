@@ -25,6 +25,7 @@ type Server struct {
 	name     string // "busypoll", "select", "poll", for log lines
 	listener int
 	addr     string
+	reserve  *blocking.Reserve  // the spare descriptor that turns clients away at the limit
 	waker    *Waker             // wakes a sleeping loop on Stop; nil for busy-poll: it never sleeps
 	run      func(*loop) error  // the server's loop: pass after pass until Stop
 	admit    func(fd int) error // may refuse a new connection's descriptor (select's wall)
@@ -33,7 +34,8 @@ type Server struct {
 	life blocking.Lifecycle
 }
 
-// newServer listens on hostport, non-blocking, with a waker when the loop will sleep.
+// newServer listens on hostport, non-blocking, with chapter 1's spare descriptor and a waker
+// when the loop will sleep.
 func newServer(hostport, name string, sleeps bool) (*Server, error) {
 	fd, err := Listen(hostport)
 	if err != nil {
@@ -45,8 +47,13 @@ func newServer(hostport, name string, sleeps bool) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{name: name, listener: fd, addr: addr}
+	if s.reserve, err = blocking.OpenReserve(); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
 	if sleeps {
 		if s.waker, err = NewWaker(); err != nil {
+			s.reserve.Close()
 			unix.Close(fd)
 			return nil, err
 		}
@@ -93,11 +100,11 @@ func (s *Server) wake() {
 	}
 }
 
-// closeFDs closes the listener and the waker. Lifecycle calls it once, under its lock.
+// closeFDs closes the listener, the spare and the waker. Lifecycle calls it once, under its lock.
 func (s *Server) closeFDs() error {
-	var err error
+	err := s.reserve.Close()
 	if s.waker != nil {
-		err = s.waker.Close()
+		err = errors.Join(err, s.waker.Close())
 	}
 	if cerr := unix.Close(s.listener); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close listener: %w", cerr))

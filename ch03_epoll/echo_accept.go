@@ -1,6 +1,7 @@
 // The echo server's accept handler: take the waiting connections, give each a handler of its
 // own. Mirrors the accept_handler that tornado/netutil.py add_accept_handler (3.2) registers for
-// READ on the listener, with the batch limit of Tornado 4.0.2 and a pause when out of descriptors.
+// READ on the listener, with the batch limit of Tornado 4.0.2, and a spare descriptor or a pause
+// when out of descriptors.
 
 package ioloop
 
@@ -15,9 +16,10 @@ import (
 // are reported again by the next pass, after the connections already open have had their turn.
 //
 // Out of descriptors (EMFILE, ENFILE), the connection stays queued and the listener stays
-// readable: a level-triggered loop would call this handler again at once, for ever. So the
-// listener leaves the loop for chapter 1's AcceptBackoff pause, and the shortage is logged when
-// it starts and when it ends. Chapter 4's accept handler does better.
+// readable: a level-triggered loop would call this handler again at once, for ever. So chapter
+// 1's Reserve turns the waiting client away, one per pass (the listener, readable while more
+// wait, brings the loop back here); where the spare cannot help, the listener leaves the loop for
+// chapter 1's AcceptBackoff pause. The shortage is logged when it starts and when it ends.
 func (s *EchoServer) handleAccept(int, uint32) {
 	for range nonblocking.AcceptBatch {
 		fd, err := nonblocking.Accept(s.listener)
@@ -29,7 +31,13 @@ func (s *EchoServer) handleAccept(int, uint32) {
 		case blocking.AcceptAgain(err):
 			continue
 		case blocking.OutOfDescriptors(err):
-			s.pauseAccepting(err)
+			refused, rerr := s.reserve.Refuse(s.listener, err)
+			switch {
+			case refused:
+				s.backoff.Refused(s.log, err)
+			case rerr != nil:
+				s.pauseAccepting(err)
+			}
 			return
 		default:
 			s.fatal = err
@@ -37,9 +45,9 @@ func (s *EchoServer) handleAccept(int, uint32) {
 			s.loop.Stop()
 			return
 		}
-		s.backoff.Succeeded(s.log)
 		s.open(fd)
 	}
+	s.backoff.Succeeded(s.log)
 }
 
 // pauseAccepting takes the listener off the loop and puts it back after the back-off's pause.

@@ -27,6 +27,7 @@ type EchoServer struct {
 	log      *slog.Logger // the loop's
 	listener int
 	addr     string
+	reserve  *blocking.Reserve // the spare descriptor that turns clients away at the limit
 
 	// Owned by the loop's goroutine (Serve's).
 	conns   map[int]*echoConn
@@ -60,11 +61,18 @@ func NewEchoServer(hostport string, opts ...Option) (*EchoServer, error) {
 		l.Close()
 		return nil, err
 	}
+	reserve, err := blocking.OpenReserve()
+	if err != nil {
+		unix.Close(fd)
+		l.Close()
+		return nil, err
+	}
 	s := &EchoServer{
 		loop:     l,
 		log:      l.log.With("server", "ch03 echo", "addr", addr),
 		listener: fd,
 		addr:     addr,
+		reserve:  reserve,
 		conns:    make(map[int]*echoConn),
 		buf:      make([]byte, blocking.RecvBufferSize),
 	}
@@ -115,11 +123,11 @@ func (s *EchoServer) closeConns() {
 	s.loop.RemoveHandler(s.listener)
 }
 
-// closeFDs closes the listener and the loop (its monitor and waker). Called once.
+// closeFDs closes the listener, the spare and the loop (its monitor and waker). Called once.
 func (s *EchoServer) closeFDs() error {
-	var err error
+	err := s.reserve.Close()
 	if cerr := unix.Close(s.listener); cerr != nil {
-		err = fmt.Errorf("close listener: %w", cerr)
+		err = errors.Join(err, fmt.Errorf("close listener: %w", cerr))
 	}
 	return errors.Join(err, s.loop.Close())
 }

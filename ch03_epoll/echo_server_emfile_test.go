@@ -11,9 +11,9 @@ import (
 )
 
 // Out of descriptors, accept fails with EMFILE while the client waits in the queue. The server
-// says so once, takes the listener off the loop for a moment at a time instead of spinning on
-// it, keeps serving the clients it has, accepts the waiting client once descriptors are free
-// again, and says that too.
+// says so once, spends its spare descriptor on the waiting client (whose connection is closed at
+// once), does not spin, keeps serving the clients it has, serves a new client once descriptors
+// are free again, and says that too.
 func TestEchoServerSurvivesEMFILE(t *testing.T) {
 	forEachMonitor(t, func(t *testing.T, m monitor) {
 		s, logs := serveNew(t, m)
@@ -23,8 +23,10 @@ func TestEchoServerSurvivesEMFILE(t *testing.T) {
 		// Fill the descriptor table but for one slot, and let the next client's socket take
 		// that slot: the server then has none.
 		release := testutil.ExhaustDescriptors(t)
-		waiting := testutil.Dial(t, s.Addr())
-
+		refused := testutil.Dial(t, s.Addr())
+		if rest, err := refused.ReadToEOF(); err != nil || len(rest) != 0 {
+			t.Errorf("the client at the limit read %q, %v; want its connection closed", rest, err)
+		}
 		testutil.WaitFor(t, "the server to log EMFILE", func() bool {
 			return strings.Contains(logs.String(), "too many open files")
 		})
@@ -34,7 +36,8 @@ func TestEchoServerSurvivesEMFILE(t *testing.T) {
 		testutil.Echo(t, first, "still serving\n")
 
 		release()
-		testutil.Echo(t, waiting, "accepted once descriptors were free again\n")
+		fresh := testutil.Dial(t, s.Addr())
+		testutil.Echo(t, fresh, "accepted once descriptors were free again\n")
 		log := logs.String()
 		if n := strings.Count(log, "\n"); n != 2 || !strings.Contains(log, "accepting again") {
 			t.Errorf("want two log lines, the shortage and its end; got %d:\n%s", n, log)

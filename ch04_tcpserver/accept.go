@@ -1,7 +1,7 @@
 // The accept handler: what the loop runs when a listening socket is readable. Mirrors
 // tornado/netutil.py add_accept_handler (3.2), with the 128-accepts cap of Tornado 4.0.2, the
-// remover of Tornado 5.0, and a back-off when the process runs out of descriptors, which no
-// Tornado version has.
+// remover of Tornado 5.0, and a spare descriptor and a back-off for when the process runs out of
+// descriptors, which no Tornado version has.
 
 package tcpserver
 
@@ -41,8 +41,9 @@ func WithAcceptLogger(logger *slog.Logger) AcceptOption {
 // Each readable event accepts until the queue is empty (EAGAIN), at most 128 connections.
 //
 // The returned remove stops accepting at once, even in the middle of a batch (the connections
-// still queued stay in the kernel), and cancels a pending retry; calling it twice is harmless.
-// It does not close fd: call remove first, then close fd. AddAcceptHandler and remove belong to
+// still queued stay in the kernel), cancels a pending retry and closes the handler's spare
+// descriptor; calling it twice is harmless. It does not close fd: call remove first, then close
+// fd. AddAcceptHandler and remove belong to
 // the loop's goroutine (call them before Start, or from a callback), like IOLoop.AddHandler.
 //
 // Errors of accept are of three kinds, and none of them stops the loop or the connections
@@ -54,19 +55,27 @@ func WithAcceptLogger(logger *slog.Logger) AcceptOption {
 //   - Out of descriptors (EMFILE, ENFILE) or kernel memory (ENOBUFS, ENOMEM), and any error not
 //     listed here: the connection stays queued and the listener stays readable. In Tornado the
 //     error escapes the handler, the loop logs it, and the level-triggered poller reports the
-//     listener again at once: a core spent writing log lines while nothing gets better. Here
-//     the listener is removed from the loop instead, and accept is tried again after chapter
-//     1's AcceptBackoff pause (10 ms, then 20 ms, and so on up to 1 s), until a batch ends
-//     without running out (the queue empty, or 128 taken). One line is logged when this starts
-//     and one when it ends, however long it lasts and however many retries it takes.
+//     listener again at once: a core spent writing log lines while nothing gets better, and
+//     clients waiting unanswered. Here, out of descriptors, the handler spends chapter 1's
+//     Reserve on the waiting client, one per event: its connection is closed at once. Where the
+//     spare cannot help, the listener is removed from the loop, and accept is tried again after
+//     chapter 1's AcceptBackoff pause (10 ms, then 20 ms, and so on up to 1 s), until a batch
+//     ends without running out (the queue empty, or 128 taken). One line is logged when the
+//     shortage starts and one when it ends, however long it lasts and however many retries and
+//     refusals it takes.
 func AddAcceptHandler(loop *ioloop.IOLoop, fd int, callback func(conn int, addr unix.Sockaddr),
 	opts ...AcceptOption) (remove func(), err error) {
-	a := &acceptor{loop: loop, fd: fd, callback: callback, log: slog.Default()}
+	reserve, err := blocking.OpenReserve()
+	if err != nil {
+		return nil, fmt.Errorf("tcpserver: accept: %w", err)
+	}
+	a := &acceptor{loop: loop, fd: fd, callback: callback, log: slog.Default(), reserve: reserve}
 	for _, opt := range opts {
 		opt(a)
 	}
 	a.log = a.log.With("fd", fd)
 	if err := loop.AddHandler(fd, a.onReadable, ioloop.READ); err != nil {
+		reserve.Close()
 		return nil, fmt.Errorf("tcpserver: accept: %w", err) // the loop's error names fd
 	}
 	return a.remove, nil
@@ -80,8 +89,9 @@ type acceptor struct {
 	log      *slog.Logger
 
 	removed bool
-	// While accept fails for want of resources, the listener is not registered with the loop
-	// and retry is scheduled on timer.
+	reserve *blocking.Reserve // spent on a waiting client when out of descriptors
+	// While accept fails for want of resources the spare cannot cure, the listener is not
+	// registered with the loop and retry is scheduled on timer.
 	backoff blocking.AcceptBackoff
 	timer   *ioloop.Timeout
 }
@@ -107,7 +117,13 @@ func (a *acceptor) acceptBatch() {
 			return
 		case blocking.AcceptAgain(err):
 		default:
-			a.stall(err, progress)
+			refused, rerr := a.reserve.Refuse(a.fd, err)
+			switch {
+			case refused:
+				a.backoff.Refused(a.log, err)
+			case rerr != nil:
+				a.stall(err, progress)
+			}
 			return
 		}
 	}
@@ -117,9 +133,7 @@ func (a *acceptor) acceptBatch() {
 // stall stops watching the listener and schedules a retry after the back-off's pause, which
 // doubles while retries accept nothing and starts again from the first when one accepted
 // something before failing again (descriptors are coming back, a few at a time). Either way the
-// stall goes on, and is not logged again. (Another cure keeps one spare descriptor to free,
-// accept and close the waiting client at once, as libev's authors suggest; pausing keeps
-// clients waiting instead, which serves them when the shortage is brief.)
+// stall goes on, and is not logged again.
 func (a *acceptor) stall(err error, progress bool) {
 	pause := a.backoff.Failed(a.log, err, progress)
 	a.loop.RemoveHandler(a.fd)
@@ -148,4 +162,5 @@ func (a *acceptor) remove() {
 	a.loop.RemoveHandler(a.fd)
 	a.loop.RemoveTimeout(a.timer)
 	a.timer = nil
+	a.reserve.Close()
 }

@@ -113,9 +113,10 @@ func TestAcceptBacksOffOnPersistentError(t *testing.T) {
 
 // Surviving a full descriptor table. A child process (this test binary again) serves a tiny
 // echo with a descriptor limit of 64. The parent opens 200 clients: the child accepts what fits,
-// then accept fails with EMFILE while the rest wait in the queue. While starved the child keeps
-// serving the clients it has, uses under 20% of a core, and logs the episode once. When the
-// parent closes its clients the child's descriptors come back, and a new client is served.
+// then accept fails with EMFILE, and the handler's spare descriptor closes the rest at once.
+// While starved the child keeps serving the clients it has, uses under 20% of a core, and logs
+// the episode once. When the parent closes its clients the child's descriptors come back, and a
+// new client is served.
 func TestAcceptSurvivesEMFILE(t *testing.T) {
 	if os.Getenv(emfileChildEnv) == "1" {
 		emfileChild(t)
@@ -179,9 +180,8 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 		t.Errorf("%d log lines in one starvation episode, want 1", n)
 	}
 
-	// Descriptors come back: the child accepts the clients still queued (closed by now, and
-	// more than its free descriptors, so some retries still fail) and then a new one. The whole
-	// episode got one line for its start and one for its end.
+	// Descriptors come back: the child accepts a new client. The whole episode got one line
+	// for its start and one for its end.
 	release()
 	late, err := emfileDial(port)
 	if err != nil {

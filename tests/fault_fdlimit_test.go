@@ -1,0 +1,411 @@
+//go:build linux
+
+// The descriptor limit, against the real `chapters run` process: under `ulimit -n 256`, 1,000
+// clients arrive with traffic. Every non-blocking server must live through it, close the
+// connections it cannot take at once instead of leaving their clients hanging, keep serving the
+// clients it has, and serve a new client as soon as the others leave.
+
+package tests
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"tornadotcp/internal/catalog"
+	"tornadotcp/internal/testutil"
+)
+
+const (
+	// fdlimitLimit is the server's RLIMIT_NOFILE, soft and hard.
+	fdlimitLimit = 256
+	// fdlimitClients is how many clients arrive, four times what the server can hold.
+	fdlimitClients = 1000
+	// fdlimitInFlight is how many clients connect and wait for their first answer at once.
+	fdlimitInFlight = 100
+	// fdlimitBound is the longest any client may wait for its answer or for its connection to
+	// be closed, and the longest the server may take to serve a new client once the others left.
+	fdlimitBound = 5 * time.Second
+)
+
+// TestFaultDescriptorLimit runs every non-blocking server (chapter 2 onward) under the limit.
+// -short runs one server of each kind of loop that is not a copy of another: epoll, and HTTP.
+func TestFaultDescriptorLimit(t *testing.T) {
+	var entries []catalog.Entry
+	for _, e := range catalog.All() {
+		if e.Chapter() >= 2 && (!testing.Short() || e.ID == "ch03/epoll" || e.ID == "ch04/http") {
+			entries = append(entries, e)
+		}
+	}
+	testutil.EnsureDescriptors(t, fdlimitClients+256)
+	bin := fdlimitBuild(t)
+	for _, e := range entries {
+		t.Run(e.ID, func(t *testing.T) {
+			testutil.CheckLeaks(t)
+			fdlimitRun(t, bin, e)
+		})
+	}
+}
+
+// fdlimitBuild builds the chapters command into a directory of the test's.
+func fdlimitBuild(t *testing.T) string {
+	t.Helper()
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("this test builds the chapters command and needs the go command: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "chapters")
+	out, err := exec.Command(goCmd, "build", "-o", bin, "tornadotcp/chapters").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// fdlimitServer is `chapters run ID` under the limit, in a child process.
+type fdlimitServer struct {
+	cmd    *exec.Cmd
+	addr   string
+	stderr *os.File   // a regular file, read when the child has stopped
+	exited chan error // receives Wait's result once
+}
+
+var fdlimitListening = regexp.MustCompile(`^listening on (127\.0\.0\.1:[1-9][0-9]*)\n$`)
+
+// fdlimitStart runs `chapters run id -addr 127.0.0.1:0` with its descriptors limited by the
+// shell's ulimit, soft and hard (the Go runtime raises a soft limit to the hard one as it
+// starts), and waits for its listening line. The child is killed, if still running, when the
+// test ends.
+//
+// Its standard output and error are blocking descriptors: a Go program whose standard stream is
+// non-blocking registers it with the runtime's poller as package os initialises, which opens
+// that poller before the server does and would hide the failure this test is about. exec gives a
+// child a non-blocking pipe unless it is handed an *os.File.
+func fdlimitStart(t *testing.T, bin, id string) *fdlimitServer {
+	t.Helper()
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stdoutW := os.NewFile(uintptr(p[0]), "stdout"), os.NewFile(uintptr(p[1]), "stdout")
+	stderr, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf(`ulimit -n %d && exec "$0" run "$1" -addr 127.0.0.1:0`, fdlimitLimit)
+	s := &fdlimitServer{
+		cmd:    exec.Command("/bin/sh", "-c", script, bin, id),
+		stderr: stderr,
+		exited: make(chan error, 1),
+	}
+	s.cmd.Stdout, s.cmd.Stderr = stdoutW, stderr
+	err = s.cmd.Start()
+	stdoutW.Close()
+	if err != nil {
+		stdout.Close()
+		stderr.Close()
+		t.Fatal(err)
+	}
+	go func() { s.exited <- s.cmd.Wait() }()
+
+	first := make(chan string, 1)
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		r := bufio.NewReader(stdout)
+		line, _ := r.ReadString('\n')
+		first <- line
+		io.Copy(io.Discard, r) // until the child exits
+	}()
+	t.Cleanup(func() {
+		if !s.stopped() {
+			s.cmd.Process.Kill()
+			s.exited <- <-s.exited
+		}
+		<-drained
+		stdout.Close()
+		stderr.Close()
+	})
+
+	var line string
+	select {
+	case line = <-first:
+	case <-time.After(fdlimitBound):
+	}
+	m := fdlimitListening.FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("first line %q, want \"listening on 127.0.0.1:PORT\"; stderr:\n%s", line, s.log(t))
+	}
+	s.addr = m[1]
+	return s
+}
+
+// stopped reports whether the child has exited, without waiting.
+func (s *fdlimitServer) stopped() bool {
+	select {
+	case err := <-s.exited:
+		s.exited <- err
+		return true
+	default:
+		return false
+	}
+}
+
+// log is what the child wrote on its standard error so far.
+func (s *fdlimitServer) log(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(s.stderr.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// limit reads the child's descriptor limit, soft and hard, from /proc.
+func (s *fdlimitServer) limit(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", s.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`Max open files\s+(\d+)\s+(\d+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no descriptor limit in /proc/%d/limits:\n%s", s.cmd.Process.Pid, b)
+	}
+	return string(m[1]) + "/" + string(m[2])
+}
+
+// fdlimitEpollEntry is one registration in an epoll descriptor's /proc fdinfo: the watched
+// descriptor and the data it was registered with.
+var fdlimitEpollEntry = regexp.MustCompile(
+	`tfd:\s*(\d+)\s+events:\s*[0-9a-f]+\s+data:\s*([0-9a-f]+)`)
+
+// runtimePoller reports whether the child has the Go runtime's own poller open: on Linux an
+// epoll instance whose registration of its eventfd carries an address as its data
+// (runtime/netpoll_epoll.go, netpollinit), where the book's loops register descriptor numbers.
+func (s *fdlimitServer) runtimePoller(t *testing.T) bool {
+	t.Helper()
+	proc := fmt.Sprintf("/proc/%d/", s.cmd.Process.Pid)
+	entries, err := os.ReadDir(proc + "fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if target, _ := os.Readlink(proc + "fd/" + e.Name()); target != "anon_inode:[eventpoll]" {
+			continue
+		}
+		info, err := os.ReadFile(proc + "fdinfo/" + e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range fdlimitEpollEntry.FindAllStringSubmatch(string(info), -1) {
+			fd, _ := strconv.ParseUint(m[1], 10, 64)
+			if data, _ := strconv.ParseUint(m[2], 16, 64); data != fd {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fdlimitProto is what a client says, and how it knows it has been answered in full.
+type fdlimitProto struct {
+	request  func(i int) []byte
+	answered func(req, got []byte) bool
+	right    func(req, got []byte) bool
+}
+
+var (
+	fdlimitEcho = fdlimitProto{
+		request:  func(i int) []byte { return fmt.Appendf(nil, "client %d\n", i) },
+		answered: func(req, got []byte) bool { return len(got) >= len(req) },
+		right:    func(req, got []byte) bool { return string(got) == string(req) },
+	}
+	fdlimitHTTP = fdlimitProto{
+		request: func(int) []byte { return []byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") },
+		answered: func(_, got []byte) bool {
+			return strings.HasSuffix(string(got), "\r\n\r\nHello, world")
+		},
+		right: func(_, got []byte) bool { return strings.HasPrefix(string(got), "HTTP/1.1 200 ") },
+	}
+)
+
+// exchange sends one request on conn and reads its answer, within fdlimitBound. It returns
+// "served", or how the connection was closed on it before any answer ("EOF", "reset"), or
+// what else went wrong, which is a failure.
+func (p fdlimitProto) exchange(conn net.Conn, i int) string {
+	conn.SetDeadline(time.Now().Add(fdlimitBound))
+	req := p.request(i)
+	_, err := conn.Write(req)
+	var got []byte
+	buf := make([]byte, 512)
+	for err == nil && !p.answered(req, got) {
+		var n int
+		n, err = conn.Read(buf)
+		got = append(got, buf[:n]...)
+	}
+	switch {
+	case err == nil && p.right(req, got):
+		return "served"
+	case err == nil:
+		return fmt.Sprintf("asked %q, answered %q", req, got)
+	case len(got) > 0:
+		return fmt.Sprintf("asked %q, answered %q, then %v", req, got, err)
+	case errors.Is(err, io.EOF):
+		return "EOF"
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+		return "reset"
+	}
+	return err.Error()
+}
+
+// fdlimitClient is one client's first exchange: how it ended and how long it took from the
+// start of connect. A served client's connection stays open.
+type fdlimitClient struct {
+	conn net.Conn
+	end  string
+	took time.Duration
+}
+
+func fdlimitConnect(addr string, p fdlimitProto, i int) fdlimitClient {
+	start := time.Now()
+	conn, err := net.DialTimeout("tcp", addr, fdlimitBound)
+	if err != nil {
+		return fdlimitClient{end: "connect: " + err.Error(), took: time.Since(start)}
+	}
+	c := fdlimitClient{end: p.exchange(conn, i), took: time.Since(start)}
+	if c.end == "served" {
+		c.conn = conn
+	} else {
+		conn.Close()
+	}
+	return c
+}
+
+func fdlimitRun(t *testing.T, bin string, e catalog.Entry) {
+	p := fdlimitEcho
+	if e.Protocol == "http" {
+		p = fdlimitHTTP
+	}
+	s := fdlimitStart(t, bin, e.ID)
+	if got, want := s.limit(t), fmt.Sprintf("%d/%d", fdlimitLimit, fdlimitLimit); got != want {
+		t.Fatalf("the server's descriptor limit is %s (soft/hard), want %s", got, want)
+	}
+	if !s.runtimePoller(t) {
+		t.Errorf("the Go runtime's poller is not open before the first client: the first " +
+			"runtime timer set at the limit would end the process")
+	}
+
+	// 1,000 clients, 100 at a time: each connects, asks, and keeps its connection if answered.
+	clients := make([]fdlimitClient, fdlimitClients)
+	inFlight := make(chan struct{}, fdlimitInFlight)
+	var wg sync.WaitGroup
+	for i := range clients {
+		inFlight <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-inFlight }()
+			clients[i] = fdlimitConnect(s.addr, p, i)
+		})
+	}
+	wg.Wait()
+	var held []net.Conn
+	ends := map[string]int{}
+	var refusedAfter []time.Duration
+	for _, c := range clients {
+		ends[c.end]++
+		switch c.end {
+		case "served":
+			held = append(held, c.conn)
+		case "EOF", "reset":
+			refusedAfter = append(refusedAfter, c.took)
+		}
+	}
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	if s.stopped() {
+		t.Fatalf("the server died with %d clients; stderr:\n%.3000s", len(held), s.log(t))
+	}
+	served, closed := ends["served"], ends["EOF"]+ends["reset"]
+	if served+closed != fdlimitClients || served == 0 || served >= fdlimitLimit {
+		t.Errorf("%d clients served, %d closed at once, of %d; want every other client closed "+
+			"at once, none hanging: %v", served, closed, fdlimitClients, ends)
+	}
+
+	// At the limit, the server still serves the clients it holds.
+	for i, c := range held {
+		if end := p.exchange(c, i); end != "served" {
+			t.Fatalf("client %d of those served, at the limit: %s", i, end)
+		}
+	}
+
+	// The clients leave; a new one is served as soon as the server has descriptors again.
+	for _, c := range held {
+		c.Close()
+	}
+	held = nil
+	left := time.Now()
+	attempts := 0
+	for {
+		attempts++
+		c := fdlimitConnect(s.addr, p, -attempts)
+		if c.end == "served" {
+			c.conn.Close()
+			break
+		}
+		if time.Since(left) > fdlimitBound || (c.end != "EOF" && c.end != "reset") {
+			t.Fatalf("a new client after the others left: %s, %v after they left", c.end,
+				time.Since(left))
+		}
+	}
+	recovered := time.Since(left)
+
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.exited:
+		s.exited <- err
+		if err != nil {
+			t.Errorf("after SIGTERM: %v, want exit status 0", err)
+		}
+	case <-time.After(fdlimitBound):
+		t.Fatalf("still running %v after SIGTERM", fdlimitBound)
+	}
+	log := s.log(t)
+	if strings.Contains(log, "fatal error") || strings.Count(log, "accept failed") != 1 {
+		t.Errorf("want one line for the shortage, and no fatal error; stderr:\n%.3000s", log)
+	}
+	slices.Sort(refusedAfter)
+	t.Logf("%s under ulimit -n %d, %d clients: %d served; %d closed at once (%d EOF, %d reset) "+
+		"after p50 %v, p99 %v, max %v from connect; a new client served %v after the others "+
+		"left (%d attempts)", e.ID, fdlimitLimit, fdlimitClients, served, closed, ends["EOF"],
+		ends["reset"], fdlimitPercentile(refusedAfter, 50), fdlimitPercentile(refusedAfter, 99),
+		fdlimitPercentile(refusedAfter, 100), recovered.Round(time.Microsecond), attempts)
+}
+
+// fdlimitPercentile is the p-th percentile of sorted durations, rounded for reading.
+func fdlimitPercentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := min(len(sorted)-1, (len(sorted)*p+99)/100-1)
+	return sorted[max(i, 0)].Round(10 * time.Microsecond)
+}
