@@ -27,7 +27,7 @@ func exhaust(e *env, o *outcome) {
 	n := min(4*e.fdLimit, e.conns)
 	o.start = time.Now()
 	end := o.start.Add(e.window)
-	var held, turnedAway atomic.Int64
+	var answered, turnedAway atomic.Int64
 	gate := make(chan struct{}, dialers)
 	var group sync.WaitGroup
 	for i := range n {
@@ -50,7 +50,7 @@ func exhaust(e *env, o *outcome) {
 				}
 				return
 			}
-			held.Add(1)
+			answered.Add(1)
 			for r := 0; r < maxRounds && time.Now().Before(end); r++ {
 				if err := cl.Exchange(1+cl.rng.IntN(maxBatch), e.timeout); err != nil {
 					o.fail(fmt.Errorf("a served client: %w", err))
@@ -73,7 +73,7 @@ func exhaust(e *env, o *outcome) {
 		b, err := served(e.proc.Addr, e.proto, exhaustTimeout)
 		o.bytes.Add(b)
 		if err == nil {
-			recovered = "served in " + time.Since(start).Round(time.Millisecond).String()
+			recovered = time.Since(start).Round(time.Millisecond).String()
 			break
 		}
 		if errors.Is(err, ErrMismatch) {
@@ -82,7 +82,7 @@ func exhaust(e *env, o *outcome) {
 		}
 		time.Sleep(20 * time.Millisecond) // a server at its limit retries accepting on its own time
 	}
-	o.note = fmt.Sprintf("-n %d: %d held, %d away; fresh %s", e.fdLimit, held.Load(), turnedAway.Load(), recovered)
+	o.note = fmt.Sprintf("%d served, %d away; fresh %s", answered.Load(), turnedAway.Load(), recovered)
 }
 
 // limitedArgv runs argv under a descriptor limit: the shell lowers its own soft and hard

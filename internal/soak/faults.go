@@ -230,7 +230,7 @@ func resets(e *env, o *outcome) {
 	}
 	group.Wait()
 	o.end = time.Now()
-	o.note = fmt.Sprintf("%d mid-message, %d with answers unread", midMessage.Load(), unread.Load())
+	o.note = fmt.Sprintf("%d mid-message, %d unread", midMessage.Load(), unread.Load())
 }
 
 func resetOne(e *env, o *outcome, seed uint64, halfway bool) error {

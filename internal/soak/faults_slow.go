@@ -76,7 +76,7 @@ func slowloris(e *env, o *outcome) {
 	}
 	group.Wait()
 	closed += len(conns) - int(kept.Load())
-	o.note = fmt.Sprintf("%d kept, %d closed; %d fresh served, slowest %v",
+	o.note = fmt.Sprintf("%d kept, %d closed; %d fresh ≤%v",
 		kept.Load(), closed, probes, slowest.Round(time.Millisecond))
 }
 
@@ -177,7 +177,7 @@ func stalled(e *env, o *outcome) {
 		o.fail(fmt.Errorf("reading the server with %d stalled clients: %w", len(clients), err))
 		return
 	}
-	fresh := fmt.Sprintf("fresh served in %v", took.Round(time.Millisecond))
+	fresh := fmt.Sprintf("fresh %v", took.Round(time.Millisecond))
 	if probeErr != nil {
 		o.fail(fmt.Errorf("a fresh client beside %d stalled ones: %w", len(clients), probeErr))
 		fresh = "fresh NOT served"
@@ -186,6 +186,6 @@ func stalled(e *env, o *outcome) {
 	if len(clients) > 0 {
 		perClient = float64(during.RSSKiB-before.RSSKiB) / float64(len(clients))
 	}
-	o.note = fmt.Sprintf("%d stalled, %d capped, %d closed; %.0f KiB/client; %s",
-		stuck.Load(), capped.Load(), closed.Load(), perClient, fresh)
+	o.note = fmt.Sprintf("%.0f KiB/client, %s; %d stalled, %d capped, %d closed",
+		perClient, fresh, stuck.Load(), capped.Load(), closed.Load())
 }

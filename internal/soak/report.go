@@ -46,6 +46,7 @@ type Report struct {
 	Elapsed  time.Duration // what it took, setup and settling included
 	Settle   time.Duration
 	Conns    int    // the most connections a fault held at once
+	Limit    int    // the exhaust fault's server's descriptor limit
 	FDLimit  string // what was done to this process's descriptor limit
 }
 
@@ -62,7 +63,7 @@ func (rep *Report) Failed() bool {
 // Write prints the report: a row per server and fault, a total, and how to read it.
 func (rep *Report) Write(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, rowFormat, "server", "fault", "conns", "verified", "bad", "errs", "up", "fds b>a",
+	fmt.Fprintf(&b, rowFormat, "server", "fault", "conns", "verified", "bad", "errs", "up", "fds b/p/a",
 		"MiB b/p/a", "leak", "note")
 	var total Row
 	var deaths, leaks int
@@ -88,11 +89,12 @@ func (rep *Report) Write(w io.Writer) error {
 		strconv.FormatInt(total.Mismatches, 10), strconv.FormatInt(total.Errors, 10), "", "", "",
 		strconv.Itoa(leaks), fmt.Sprintf("%s: %d rows, %d down, %v", verdict, len(rep.Rows), deaths,
 			rep.Elapsed.Round(time.Second)))
-	fmt.Fprintf(&b, "Each fault ran %v (plus setup) on a fresh server process, with up to %d connections;\n",
-		rep.Window.Round(time.Millisecond), rep.Conns)
+	fmt.Fprintf(&b, "Each fault ran %v (plus setup) on a fresh server, up to %d connections (exhaust: %d\n",
+		rep.Window.Round(time.Millisecond), rep.Conns, rep.Limit*4)
+	fmt.Fprintf(&b, "clients, server under ulimit -n %d). ", rep.Limit)
 	fmt.Fprintf(&b, "%s.\n", rep.FDLimit)
 	fmt.Fprintf(&b, "bad: answers unlike what was owed. errs: failed exchanges where all must succeed. fds: the\n")
-	fmt.Fprintf(&b, "server's before > after its clients left (up to %v); a leak is a socket left open or more than\n", rep.Settle)
+	fmt.Fprintf(&b, "server's before/peak/after its clients left (up to %v); a leak is a socket left open or over\n", rep.Settle)
 	fmt.Fprintf(&b, "%d other new descriptors (the runtime's poller). RSS before/peak/after: Go returns freed heap only\n", runtimeFDs)
 	fmt.Fprintf(&b, "after a GC lowers its goal (forced every 2 min when idle), so 'after' stays near the peak; a leak\n")
 	fmt.Fprintf(&b, "is a repeating fault's peak RSS growing from its first half to its second by over max(%d MiB, 25%%).\n",
@@ -101,9 +103,9 @@ func (rep *Report) Write(w io.Writer) error {
 	return err
 }
 
-// rowFormat lays out a row in 80 columns before the note, which gets the 40 left of a 120-column
+// rowFormat lays out a row in 84 columns before the note, which gets the 36 left of a 120-column
 // screen.
-const rowFormat = "%-13s %-9s %6s %9s %3s %4s %-4s %-7s %-11s %-4s %s\n"
+const rowFormat = "%-13s %-9s %6s %9s %3s %4s %-4s %-10s %-9s %-4s %s\n"
 
 // line is the row on the screen.
 func (r Row) line() string {
@@ -116,7 +118,7 @@ func (r Row) line() string {
 	}
 	fds, rss, leaks := "-", "-", "-"
 	if r.Died == "" {
-		fds = fmt.Sprintf("%d>%d", r.Before.FDs, r.After.FDs)
+		fds = fmt.Sprintf("%d/%d/%d", r.Before.FDs, r.Peak.FDs, r.After.FDs)
 		rss = fmt.Sprintf("%s/%s/%s", mib(r.Before.RSSKiB), mib(r.Peak.RSSKiB), mib(r.After.RSSKiB))
 		leaks = "0"
 		var parts []string
@@ -141,7 +143,7 @@ func (r Row) line() string {
 	}
 	return fmt.Sprintf(rowFormat, r.Server, r.Fault, strconv.FormatInt(r.Conns, 10), bytesString(r.Bytes),
 		strconv.FormatInt(r.Mismatches, 10), strconv.FormatInt(r.Errors, 10), alive, fds, rss, leaks,
-		clip(note, 40))
+		clip(note, 36))
 }
 
 func mib(kib int64) string { return fmt.Sprintf("%.0f", float64(kib)/1024) }

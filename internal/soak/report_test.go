@@ -84,11 +84,11 @@ func TestReportWrite(t *testing.T) {
 	rep := &Report{
 		Rows: []Row{
 			{Server: "ch03/epoll", Fault: "traffic", Window: 1400 * time.Millisecond, Conns: 10000, Bytes: 3 << 30,
-				Serving: true, Before: Usage{FDs: 6, Sockets: 1, RSSKiB: 4096}, Peak: Usage{RSSKiB: 90 << 10}, After: Usage{FDs: 6, Sockets: 1, RSSKiB: 88 << 10}},
+				Serving: true, Before: Usage{FDs: 6, Sockets: 1, RSSKiB: 4096}, Peak: Usage{FDs: 10006, RSSKiB: 90 << 10}, After: Usage{FDs: 6, Sockets: 1, RSSKiB: 88 << 10}},
 			{Server: "ch03/epoll", Fault: "exhaust", Conns: 1024, Died: "exit status 2: fatal error: runtime: netpollinit failed"},
 			{Server: "ch04/echo", Fault: "churn", Conns: 5000, Bytes: 1 << 20, Serving: true, LeakFDs: 3},
 		},
-		Elapsed: 75 * time.Second, Window: 1428571 * time.Microsecond, Settle: 5 * time.Second, Conns: 10000,
+		Elapsed: 75 * time.Second, Window: 1428571 * time.Microsecond, Settle: 5 * time.Second, Conns: 10000, Limit: 256,
 		FDLimit: "Soft descriptor limit raised to the hard limit, 20000, here and for the servers",
 	}
 	var out bytes.Buffer
@@ -97,11 +97,12 @@ func TestReportWrite(t *testing.T) {
 	}
 	s := out.String()
 	for _, want := range []string{
-		"ch03/epoll    traffic    10000  3.00 GiB   0    0 yes  6>6     4/90/88     0",
-		"ch03/epoll    exhaust     1024       0 B   0    0 DIED -       -           -    exit status 2: fatal error: runtime: ...",
+		"ch03/epoll    traffic    10000  3.00 GiB   0    0 yes  6/10006/6  4/90/88   0",
+		"ch03/epoll    exhaust     1024       0 B   0    0 DIED -          -         -    exit status 2: fatal error: runti...",
 		"3fd",
-		"total                    16024  3.00 GiB   0    0                          3    FAIL: 3 rows, 1 down, 1m15s",
+		"total                    16024  3.00 GiB   0    0                           3    FAIL: 3 rows, 1 down, 1m15s",
 		"Each fault ran 1.429s (plus setup)",
+		"(exhaust: 1024\nclients, server under ulimit -n 256). Soft descriptor limit",
 		"(up to 5s)",
 	} {
 		if !strings.Contains(s, want) {

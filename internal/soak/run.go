@@ -105,7 +105,8 @@ func Run(targets []Target, opt Options) (*Report, error) {
 	}
 	rows := len(targets) * len(faults)
 	window := max(opt.Duration/time.Duration(rows), 100*time.Millisecond)
-	rep := &Report{Duration: opt.Duration, Window: window, Settle: opt.Settle, Conns: conns, FDLimit: note}
+	rep := &Report{Duration: opt.Duration, Window: window, Settle: opt.Settle, Conns: conns, Limit: opt.FDLimit,
+		FDLimit: note}
 	fmt.Fprintf(progress, "soak: %d servers × %d faults, %v each, up to %d connections; %s\n",
 		len(targets), len(faults), window.Round(time.Millisecond), conns, note)
 	start := time.Now()
