@@ -76,7 +76,7 @@ func slowloris(e *env, o *outcome) {
 	}
 	group.Wait()
 	closed += len(conns) - int(kept.Load())
-	o.note = fmt.Sprintf("%d kept, %d closed; %d fresh ≤%v",
+	o.note = fmt.Sprintf("%d kept, %d closed, %d fresh ≤%v",
 		kept.Load(), closed, probes, slowest.Round(time.Millisecond))
 }
 

@@ -103,9 +103,9 @@ func (rep *Report) Write(w io.Writer) error {
 	return err
 }
 
-// rowFormat lays out a row in 84 columns before the note, which gets the 36 left of a 120-column
+// rowFormat lays out a row in 85 columns before the note, which gets the 35 left of a 120-column
 // screen.
-const rowFormat = "%-13s %-9s %6s %9s %3s %4s %-4s %-10s %-9s %-4s %s\n"
+const rowFormat = "%-13s %-9s %6s %9s %3s %4s %-4s %-11s %-9s %-4s %s\n"
 
 // line is the row on the screen.
 func (r Row) line() string {
@@ -143,7 +143,7 @@ func (r Row) line() string {
 	}
 	return fmt.Sprintf(rowFormat, r.Server, r.Fault, strconv.FormatInt(r.Conns, 10), bytesString(r.Bytes),
 		strconv.FormatInt(r.Mismatches, 10), strconv.FormatInt(r.Errors, 10), alive, fds, rss, leaks,
-		clip(note, 36))
+		clip(note, 35))
 }
 
 func mib(kib int64) string { return fmt.Sprintf("%.0f", float64(kib)/1024) }
@@ -161,9 +161,11 @@ func bytesString(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
+// clip shortens s to n runes, marking the cut.
 func clip(s string, n int) string {
-	if len(s) <= n {
+	r := []rune(s)
+	if len(r) <= n {
 		return s
 	}
-	return s[:n-3] + "..."
+	return string(r[:n-3]) + "..."
 }

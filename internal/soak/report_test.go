@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestFDLeak(t *testing.T) {
@@ -97,10 +98,10 @@ func TestReportWrite(t *testing.T) {
 	}
 	s := out.String()
 	for _, want := range []string{
-		"ch03/epoll    traffic    10000  3.00 GiB   0    0 yes  6/10006/6  4/90/88   0",
-		"ch03/epoll    exhaust     1024       0 B   0    0 DIED -          -         -    exit status 2: fatal error: runti...",
+		"ch03/epoll    traffic    10000  3.00 GiB   0    0 yes  6/10006/6   4/90/88   0",
+		"ch03/epoll    exhaust     1024       0 B   0    0 DIED -           -         -    exit status 2: fatal error: runt...",
 		"3fd",
-		"total                    16024  3.00 GiB   0    0                           3    FAIL: 3 rows, 1 down, 1m15s",
+		"total                    16024  3.00 GiB   0    0                            3    FAIL: 3 rows, 1 down, 1m15s",
 		"Each fault ran 1.429s (plus setup)",
 		"(exhaust: 1024\nclients, server under ulimit -n 256). Soft descriptor limit",
 		"(up to 5s)",
@@ -113,7 +114,7 @@ func TestReportWrite(t *testing.T) {
 		t.Errorf("report is %d lines for 3 rows; want a row each, a header, a total and a short legend", lines)
 	}
 	for line := range strings.Lines(s) {
-		if len(line) > 121 {
+		if utf8.RuneCountInString(line) > 121 {
 			t.Errorf("line of %d columns, want at most 120: %q", len(line)-1, line)
 		}
 	}
@@ -143,5 +144,14 @@ func TestLimitedArgv(t *testing.T) {
 	want := `/bin/sh | -c | ulimit -n 256 && exec "$@" | sh | /bin/chapters | run | ch03/epoll`
 	if got != want {
 		t.Errorf("limitedArgv = %s, want %s", got, want)
+	}
+}
+
+func TestClip(t *testing.T) {
+	if got := clip("1000 kept, 0 closed, 15 fresh ≤16ms", 35); got != "1000 kept, 0 closed, 15 fresh ≤16ms" {
+		t.Errorf("clip of 35 runes to 35 = %q, want it whole", got)
+	}
+	if got := clip("≤≤≤≤≤≤", 5); got != "≤≤..." || !utf8.ValidString(got) {
+		t.Errorf("clip = %q, want two runes and the mark", got)
 	}
 }
