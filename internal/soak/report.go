@@ -148,13 +148,15 @@ func (r Row) line() string {
 
 func mib(kib int64) string { return fmt.Sprintf("%.0f", float64(kib)/1024) }
 
-// bytesString is n in B, KiB, MiB or GiB, three significant figures or so.
+// bytesString is n in B, KiB, MiB or GiB, in at most nine columns.
 func bytesString(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 100<<10:
+		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
 	case n >= 1<<10:
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}

@@ -147,6 +147,16 @@ func TestLimitedArgv(t *testing.T) {
 	}
 }
 
+func TestBytesString(t *testing.T) {
+	for n, want := range map[int64]string{
+		999: "999 B", 1536: "1.5 KiB", 1024500: "1000 KiB", 3 << 20: "3.0 MiB", 5 << 30: "5.00 GiB",
+	} {
+		if got := bytesString(n); got != want || len(got) > 9 {
+			t.Errorf("bytesString(%d) = %q, want %q in nine columns", n, got, want)
+		}
+	}
+}
+
 func TestClip(t *testing.T) {
 	if got := clip("1000 kept, 0 closed, 15 fresh ≤16ms", 35); got != "1000 kept, 0 closed, 15 fresh ≤16ms" {
 		t.Errorf("clip of 35 runes to 35 = %q, want it whole", got)
