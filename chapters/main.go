@@ -6,6 +6,7 @@
 //	go run ./chapters run ID [-addr H:P]    one server in the foreground
 //	go run ./chapters bench [-quick]        blocking versus non-blocking, measured, into a temp dir
 //	go run ./chapters bench -out book/results   the same, replacing the book's results
+//	go run ./chapters soak [-d 10m]         the faults' long versions, with a leak report
 package main
 
 import (
@@ -20,6 +21,8 @@ const usage = `usage:
   chapters run ID [-addr HOST:PORT] run one server until interrupted (default 127.0.0.1:8888)
   chapters bench [flags]            benchmarks into a new temp dir ('chapters bench -h' for flags);
                                     -out book/results regenerates the book's results
+  chapters soak [-d 2m] [flags]     every fault against every non-blocking server, checked for
+                                    lost bytes and leaks ('chapters soak -h' for flags)
 `
 
 func main() {
@@ -38,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runServer(args[1:], stdout, stderr)
 	case "bench":
 		return bench(args[1:], stdout, stderr)
+	case "soak":
+		return soakCommand(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

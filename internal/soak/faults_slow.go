@@ -1,0 +1,191 @@
+// The faults that hold connections the server can do little with: slowloris clients and
+// clients that never read.
+
+package soak
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"tornadotcp/internal/echoclient"
+)
+
+const (
+	maxSlow    = 1000
+	maxStalled = 100
+	// stallCap bounds what one stalled client sends: a server that never stops reading from a
+	// client that never reads would otherwise take the machine's memory.
+	stallCap = 16 << 20
+	// stallWait is how long a write may block before its client counts as stalled: the server
+	// has stopped reading it and the socket buffers on both sides are full.
+	stallWait = 250 * time.Millisecond
+	// stallMin is the least time the stalled clients get to fill the buffers between them and
+	// the server, however short the fault's share of the soak.
+	stallMin = 5 * time.Second
+)
+
+// slowloris opens up to maxSlow connections that each send the opening of a message, then one
+// more byte every drip, never finishing it. A server may keep them or close them (a timeout):
+// both are counted, neither is a failure. Every drip a fresh client must be served meanwhile.
+func slowloris(e *env, o *outcome) {
+	n := min(maxSlow, e.conns)
+	conns := openRaw(e, o, n, e.proto.SlowHead)
+	o.start = time.Now()
+	end := o.start.Add(e.window)
+	drip := min(max(e.window/20, 50*time.Millisecond), time.Second)
+	var closed, probes int
+	var slowest time.Duration
+	one := []byte{e.proto.SlowByte}
+	for time.Now().Before(end) {
+		time.Sleep(drip) // the pace of the attack itself
+		open := conns[:0]
+		for _, c := range conns {
+			c.SetDeadline(time.Now().Add(drip))
+			if err := c.Send(one); err != nil {
+				c.Close()
+				closed++
+				continue
+			}
+			open = append(open, c)
+		}
+		conns = open
+		start := time.Now()
+		b, err := served(e.proc.Addr, e.proto, serveTimeout)
+		o.bytes.Add(b)
+		if err != nil {
+			o.fail(fmt.Errorf("a fresh client beside %d slow ones: %w", len(conns), err))
+			break
+		}
+		probes++
+		slowest = max(slowest, time.Since(start))
+	}
+	o.end = time.Now()
+	var kept atomic.Int64
+	var group sync.WaitGroup
+	for _, c := range conns {
+		group.Go(func() {
+			if stillOpen(c) {
+				kept.Add(1)
+			}
+			c.Close()
+		})
+	}
+	group.Wait()
+	closed += len(conns) - int(kept.Load())
+	o.note = fmt.Sprintf("%d kept, %d closed, %d fresh ≤%v",
+		kept.Load(), closed, probes, slowest.Round(time.Millisecond))
+}
+
+// openRaw opens n connections, dialers at a time, each sending head; failures are counted in o.
+func openRaw(e *env, o *outcome, n int, head []byte) []*echoclient.Conn {
+	var (
+		mu    sync.Mutex
+		out   = make([]*echoclient.Conn, 0, n)
+		next  atomic.Int64
+		group sync.WaitGroup
+	)
+	for range min(dialers, n) {
+		group.Go(func() {
+			for next.Add(1) <= int64(n) {
+				o.conns.Add(1)
+				c, err := echoclient.Dial(e.proc.Addr, dialTimeout)
+				if err == nil {
+					if err = c.Send(head); err != nil {
+						c.Close()
+					}
+				}
+				if err != nil {
+					o.fail(fmt.Errorf("opening a connection: %w", err))
+					continue
+				}
+				mu.Lock()
+				out = append(out, c)
+				mu.Unlock()
+			}
+		})
+	}
+	group.Wait()
+	return out
+}
+
+// stillOpen says whether the server has left c open: a read that times out, rather than
+// returning EOF or a reset, means nothing came and nothing ended.
+func stillOpen(c *echoclient.Conn) bool {
+	c.SetDeadline(time.Now().Add(10 * time.Millisecond))
+	var b [1]byte
+	_, err := c.Read(b[:])
+	return errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// stalled opens maxStalled clients that send batches and never read, until each is stalled
+// (a write blocked for stallWait) or has sent stallCap, or the window (at least stallMin) ends.
+// With all of them there, it reads the server's RSS and checks that a fresh client is served;
+// then the clients close with their answers unread.
+func stalled(e *env, o *outcome) {
+	n := min(maxStalled, e.conns)
+	before, err := readUsage(e.proc.PID)
+	if err != nil {
+		o.fail(fmt.Errorf("reading the server before: %w", err))
+		return
+	}
+	clients := openClients(e, o, n, e.timeout)
+	o.start = time.Now()
+	end := o.start.Add(max(e.window, stallMin))
+	var stuck, capped, closed atomic.Int64
+	var group sync.WaitGroup
+	for _, cl := range clients {
+		group.Go(func() {
+			// The same batch again and again: its answers are never read, so never checked.
+			cl.send, _ = e.proto.Batch(cl.rng, resetBatch, cl.send[:0], cl.want[:0])
+			for sent := 0; ; {
+				if sent >= stallCap {
+					capped.Add(1)
+					return
+				}
+				if !time.Now().Before(end) {
+					return
+				}
+				cl.c.SetDeadline(time.Now().Add(stallWait))
+				err := cl.c.Send(cl.send)
+				switch {
+				case errors.Is(err, os.ErrDeadlineExceeded):
+					stuck.Add(1)
+					return
+				case err != nil:
+					closed.Add(1)
+					return
+				}
+				sent += len(cl.send)
+			}
+		})
+	}
+	group.Wait()
+	o.end = time.Now()
+	during, err := readUsage(e.proc.PID)
+	start := time.Now()
+	b, probeErr := served(e.proc.Addr, e.proto, serveTimeout)
+	o.bytes.Add(b)
+	took := time.Since(start)
+	for _, cl := range clients {
+		cl.Close()
+	}
+	if err != nil {
+		o.fail(fmt.Errorf("reading the server with %d stalled clients: %w", len(clients), err))
+		return
+	}
+	fresh := fmt.Sprintf("fresh %v", took.Round(time.Millisecond))
+	if probeErr != nil {
+		o.fail(fmt.Errorf("a fresh client beside %d stalled ones: %w", len(clients), probeErr))
+		fresh = "fresh NOT served"
+	}
+	perClient := 0.0
+	if len(clients) > 0 {
+		perClient = float64(during.RSSKiB-before.RSSKiB) / float64(len(clients))
+	}
+	o.note = fmt.Sprintf("%.0f KiB/client, %s; %d stalled, %d capped, %d closed",
+		perClient, fresh, stuck.Load(), capped.Load(), closed.Load())
+}
