@@ -20,8 +20,10 @@ var lineEnd = []byte("\n")
 // this costs nothing. But a client that sends
 // and never reads fills the socket's send buffer, and then the server stops reading it instead
 // of buffering its echoes without bound: TCP's flow control holds that client back, the way
-// chapter 2's EchoConn stops reading past MaxPendingOutput. It also means that when a line too
-// long closes the connection, every echo owed before it has already gone.
+// chapter 2's EchoConn stops reading past MaxPendingOutput. Such a client then costs the one echo
+// owed and the input read ahead of it, at most one read chunk (DefaultReadChunkSize), both let
+// go and counted towards chapter 2's return of memory to the OS when it leaves. It also means
+// that when a line too long closes the connection, every echo owed before it has already gone.
 type EchoServer struct {
 	*TCPServer
 	conns map[*echoConn]struct{} // open connections, for CloseAllConnections
