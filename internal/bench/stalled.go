@@ -45,6 +45,10 @@ type StalledResult struct {
 	RSSLeftKiB int64 `json:"rss_left_kib"`
 }
 
+// stallTimeout bounds how long the clients may take to stall: a thousand of them, a hundred at
+// a time, on a server that shares its CPU.
+const stallTimeout = 30 * time.Second
+
 // LeaveWait is how long after the stalled clients close the server's RSS is read again: long
 // enough for a server to give the memory back if it does, far shorter than the two minutes
 // after which the Go runtime would collect on its own.
@@ -70,7 +74,7 @@ func runStalled(p *Proc, sc Scenario) Result {
 	}
 	res := &StalledResult{RSSBeforeKiB: before.RSSKiB}
 	r.Stalled = res
-	conns, err := echoclient.Stall(p.Addr, sc.Conns, payload, time.Now().Add(serveTimeout))
+	conns, err := echoclient.Stall(p.Addr, sc.Conns, payload, time.Now().Add(stallTimeout))
 	res.Stalled = len(conns)
 	if err != nil {
 		closeConns(conns)
