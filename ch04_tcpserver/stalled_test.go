@@ -11,8 +11,9 @@ import (
 )
 
 // stalledBudget is the most heap a stalled client may cost: one read chunk of input it sent
-// ahead, one answer owed (a short line or helloworld's response here), and the stream.
-const stalledBudget = DefaultReadChunkSize + 8<<10
+// ahead, appended to the unfinished line before it in an array rounded up to whole pages, one
+// answer owed (a short line or helloworld's response here), and the stream.
+const stalledBudget = DefaultReadChunkSize + 16<<10
 
 func TestEchoServerBoundsStalledClients(t *testing.T) {
 	testutil.CheckLeaks(t)
