@@ -13,10 +13,12 @@ import (
 )
 
 // MaxPendingOutput is how much may be owed to a client before its connection stops reading:
-// 1 MiB. A client that sends and never reads would otherwise make the server buffer without
+// 64 KiB. A client that sends and never reads would otherwise make the server buffer without
 // bound. Chapter 1 got this limit for free: its send blocked once the kernel's buffer was full,
-// and a thread stuck in send reads nothing.
-const MaxPendingOutput = 1 << 20
+// and a thread stuck in send reads nothing. The kernel's send buffer already holds far more than
+// this for a client that is slow (on loopback it grows to megabytes), so a larger bound buys no
+// throughput; it only multiplies what each stalled client costs the heap.
+const MaxPendingOutput = 64 << 10
 
 type connState int
 
@@ -166,9 +168,11 @@ func (c *EchoConn) drain(buf []byte) error {
 	return nil
 }
 
-// Close closes the descriptor. Whatever is still owed is dropped: call it when Finished, after
-// an error, or when the server stops.
+// Close closes the descriptor. Whatever is still owed is dropped, and its memory counted towards
+// the next return to the OS (OutBuf.Release): call it when Finished, after an error, or when
+// the server stops.
 func (c *EchoConn) Close() error {
+	c.out.Release()
 	if err := unix.Close(c.fd); err != nil {
 		return os.NewSyscallError("close", err)
 	}

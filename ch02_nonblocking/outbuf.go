@@ -13,8 +13,10 @@ package nonblocking
 // the same way and asks the loop to watch for WRITE while anything is owed.
 //
 // Memory follows what is owed: an empty OutBuf holds no array, so an idle connection costs
-// nothing, and a queue that drains slowly is compacted as it goes rather than growing with
-// everything that ever passed through it.
+// nothing; a queue that drains slowly is compacted as it goes rather than growing with
+// everything that ever passed through it, and moves to a smaller array once it has drained to a
+// quarter of the one it grew; and a connection that closes with output owed hands its array to
+// Release, which counts it towards giving memory back to the OS.
 type OutBuf struct {
 	data []byte // data[sent:] is owed to the peer
 	sent int
@@ -51,6 +53,7 @@ func (b *OutBuf) FlushVia(send func(p []byte) (int, error)) (done bool, err erro
 		n, err := send(b.data[b.sent:])
 		if err != nil {
 			if WouldBlock(err) {
+				b.shrink()
 				return false, nil
 			}
 			return false, err
@@ -59,6 +62,28 @@ func (b *OutBuf) FlushVia(send func(p []byte) (int, error)) (done bool, err erro
 	}
 	b.data, b.sent = nil, 0
 	return true, nil
+}
+
+// shrinkAbove is the capacity above which a buffer that has mostly drained is moved to a
+// smaller array: below it, the copy would cost more than the memory it gives back.
+const shrinkAbove = 16 << 10
+
+// shrink moves the owed bytes to an array twice their size once they fill a quarter or less of
+// the one they are in: a buffer that grew for a burst gives most of it back while the peer
+// catches up, not only once it has caught up entirely.
+func (b *OutBuf) shrink() {
+	if c := cap(b.data); c > shrinkAbove && 4*b.Len() <= c {
+		b.data, b.sent = append(make([]byte, 0, 2*b.Len()), b.data[b.sent:]...), 0
+	}
+}
+
+// Release drops whatever is owed, for a connection that is closing: nothing of it will be sent.
+// The array it let go is counted towards the next return of memory to the OS (LetGo), since a
+// closing connection's buffer is the one kind the heap will not soon reuse.
+func (b *OutBuf) Release() {
+	n := cap(b.data)
+	*b = OutBuf{}
+	LetGo(n)
 }
 
 // Write is Append followed by Flush, without the copy when it is not needed: if nothing is owed,

@@ -235,3 +235,30 @@ func TestOutBufPeerGone(t *testing.T) {
 		t.Errorf("a failed Flush dropped the bytes it could not send")
 	}
 }
+
+// A buffer that grew for a burst moves to a smaller array once the peer has taken three quarters
+// of it, keeping the rest in order, rather than holding its largest size until it empties.
+func TestOutBufShrinksAsItDrains(t *testing.T) {
+	var b OutBuf
+	want := pattern(256 << 10)
+	b.Append(want)
+	grown := cap(b.data)
+	takes := 200 << 10 // what the peer takes before its buffer is full
+	send := func(p []byte) (int, error) {
+		if takes == 0 {
+			return 0, unix.EAGAIN
+		}
+		n := min(len(p), takes)
+		takes -= n
+		return n, nil
+	}
+	if done, err := b.FlushVia(send); done || err != nil {
+		t.Fatalf("FlushVia: done=%v err=%v, want false, nil", done, err)
+	}
+	if owed := b.Len(); owed != len(want)-200<<10 || cap(b.data) > 2*owed+owed/4 {
+		t.Errorf("owing %d bytes in an array of %d (it grew to %d), want at most about twice what is owed", owed, cap(b.data), grown)
+	}
+	if !bytes.Equal(b.data[b.sent:], want[200<<10:]) {
+		t.Errorf("the owed bytes changed when the buffer shrank")
+	}
+}

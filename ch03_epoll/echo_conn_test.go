@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	nonblocking "tornadotcp/ch02_nonblocking"
 	"tornadotcp/internal/testutil"
 )
 
@@ -73,9 +74,10 @@ func TestEchoConnWatchesWriteAloneAfterEOF(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			// Less than MaxPendingOutput, so the server reads it all and sees the EOF, and far
-			// more than the server's send buffer, so most of it is still owed then.
-			data := bytes.Repeat([]byte("a line of echo, owed after the EOF\n"), 16<<10)
+			// Half of MaxPendingOutput, so the server reads it all and sees the EOF, and several
+			// times the server's send buffer, so most of it is still owed then.
+			line := []byte("a line of echo, owed after the EOF\n")
+			data := bytes.Repeat(line, nonblocking.MaxPendingOutput/2/len(line))
 			wrote := make(chan error, 1)
 			go func() {
 				for rest := data; len(rest) > 0; {

@@ -25,7 +25,9 @@ var lineEnd = []byte("\n")
 // this costs nothing. But a client that sends
 // and never reads fills the socket's send buffer, and then the server stops reading it instead
 // of buffering its echoes without bound: TCP's flow control holds that client back, the way
-// chapter 2's EchoConn stops reading past MaxPendingOutput.
+// chapter 2's EchoConn stops reading past MaxPendingOutput. Such a client then costs the one echo
+// owed and the input read ahead of it, at most one read chunk (DefaultReadChunkSize), both let
+// go and counted towards chapter 2's return of memory to the OS when it leaves.
 //
 // A line too long ends its connection with IOStream.LingeringClose: the echoes owed before it
 // arrive, then EOF, and the rest of what the client sent is drained, not answered with a reset.

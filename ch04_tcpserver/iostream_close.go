@@ -148,7 +148,9 @@ func (s *IOStream) fail(err error) {
 }
 
 // closeWith closes the descriptor and drops the output; the input stays for the reads it can
-// still satisfy. err, the first reason given, is what Error reports.
+// still satisfy. err, the first reason given, is what Error reports. Both buffers count towards
+// chapter 2's return of memory to the OS (nonblocking.LetGo): the input's is garbage as soon as
+// the stream is.
 func (s *IOStream) closeWith(err error) {
 	if s.closed {
 		return
@@ -165,6 +167,9 @@ func (s *IOStream) closeWith(err error) {
 			s.err = cerr
 		}
 	}
-	s.out = nonblocking.OutBuf{}
+	s.out.Release()
+	if !s.borrowed {
+		nonblocking.LetGo(cap(s.buf))
+	}
 	s.dropWriteCallbacks()
 }

@@ -15,7 +15,7 @@ import (
 
 // Table is one Markdown table: its file is Name + ".md".
 type Table struct {
-	Name   string // "idle", "idlecpu", "pingpong", "watchcost", "http"
+	Name   string // "idle", "idlecpu", "pingpong", "watchcost", "http", "stalled"
 	Title  string
 	Header []string
 	Right  []bool // right-align this column (numbers)
@@ -80,6 +80,10 @@ func Tables(results []Result) []Table {
 	httpTable := Table{Name: "http", Title: "HTTP helloworld: GET / on keep-alive connections",
 		Header: []string{"server", "connections", "client", "requests/s", "p50 (µs)", "p99 (µs)", "server CPU µs/request", "socket errors", "non-2xx", "mismatches", "result"},
 		Right:  []bool{false, true, false, true, true, true, true, true, true, true, false}}
+	stalled := Table{Name: "stalled", Title: "Stalled clients: each sends and never reads, then all leave",
+		Header: []string{"server", "stalled clients", "protocol", "RSS before (MiB)", "RSS with them (MiB)", "per client (KiB)",
+			"fresh client (ms)", fmt.Sprintf("RSS %.0f s after they left (MiB)", LeaveWait.Seconds()), "result"},
+		Right: []bool{false, true, false, true, true, true, true, true, false}}
 
 	// Where the run has the floor, ping-pong's CPU per message is also shown as a multiple of the
 	// C server's at the same connection count, and requests per second as a fraction of nginx's:
@@ -146,10 +150,21 @@ func Tables(results []Result) []Table {
 				cells = slices.Insert(cells, 2, ratio(nginx, r, httpRate))
 			}
 			httpTable.Rows = append(httpTable.Rows, append(append([]string{r.Server, conns(sc.Conns, sc)}, cells...), outcome(r)))
+		case KindStalled, KindStalledHTTP:
+			protocol := "echo"
+			if sc.Kind == KindStalledHTTP {
+				protocol = "http"
+			}
+			cells := []string{dash, dash, dash, dash, dash}
+			if s := r.Stalled; s != nil && r.OK() {
+				cells = []string{mib(s.RSSBeforeKiB), mib(s.RSSStalledKiB), fmt.Sprintf("%.1f", s.RSSPerConnKiB),
+					fmt.Sprintf("%.1f", s.FreshMicros/1000), mib(s.RSSLeftKiB)}
+			}
+			stalled.Rows = append(stalled.Rows, append(append([]string{r.Server, conns(sc.Conns, sc), protocol}, cells...), outcome(r)))
 		}
 	}
 	var out []Table
-	for _, t := range []Table{idle, idleCPU, pingPong, watch, httpTable} {
+	for _, t := range []Table{idle, idleCPU, pingPong, watch, httpTable, stalled} {
 		if len(t.Rows) > 0 {
 			out = append(out, t)
 		}
@@ -183,6 +198,9 @@ func ratio(ref map[int]float64, r Result, value func(Result) float64) string {
 	}
 	return fmt.Sprintf("%.2f", value(r)/base)
 }
+
+// mib is an amount in KiB shown in MiB, to one place.
+func mib(kib int64) string { return fmt.Sprintf("%.1f", float64(kib)/1024) }
 
 // conns is a connection count, with the lowered thread limit when the scenario set one.
 func conns(n int, sc Scenario) string {

@@ -42,6 +42,13 @@ var loopPlan = []Scenario{Idle(100), Idle(1000), Idle(10000), IdleCPU(), PingPon
 // cost one.
 var peerPlan = []Scenario{PingPong(1), PingPong(100), PingPong(1000), Idle(10000)}
 
+// stalledPlan and stalledHTTPPlan: 100 and 1,000 clients that send and never read (stalled.go).
+// 1,000 and the server's own few descriptors fit below select's wall.
+var (
+	stalledPlan     = []Scenario{Stalled(100), Stalled(1000)}
+	stalledHTTPPlan = []Scenario{StalledHTTP(100), StalledHTTP(1000)}
+)
+
 // DefaultPlan is what `chapters bench` runs. A later chapter adds its servers as rows, and may
 // add scenarios to earlier rows. Keep ch00/net first: it is the baseline every table is read
 // against. Each row's server must be in the catalog, or be a peer (IsExternal: the C floor,
@@ -74,6 +81,17 @@ var DefaultPlan = Plan{
 	{NginxHTTP, []Scenario{HTTP(50)}},
 	{"ch04/http", []Scenario{HTTP(50)}},
 	{TornadoHTTP, []Scenario{HTTP(50)}},
+	// What clients that send and never read cost each loop server, and whether it gives the
+	// memory back once they leave, beside the baseline (stalled.go).
+	{"ch00/net", stalledPlan},
+	{"ch02/busypoll", stalledPlan},
+	{"ch02/select", stalledPlan},
+	{"ch02/poll", stalledPlan},
+	{"ch03/epoll", stalledPlan},
+	{"ch03/poll", stalledPlan},
+	{"ch04/echo", stalledPlan},
+	{"ch00/http", stalledHTTPPlan},
+	{"ch04/http", stalledHTTPPlan},
 }
 
 // Only keeps the rows whose server is in ids, in the plan's order. An id the plan does not

@@ -108,6 +108,8 @@ func runOne(ext *externals, id string, sc Scenario, pin *Pinning, opt Options) R
 		r = runPingPong(p, sc, t)
 	case KindHTTP:
 		r = runHTTP(p, sc, t, opt.HTTPClient)
+	case KindStalled, KindStalledHTTP:
+		r = runStalled(p, sc)
 	default:
 		r = Result{Server: id, Scenario: sc, Error: fmt.Sprintf("unknown scenario kind %q", sc.Kind)}
 	}
@@ -135,6 +137,10 @@ func brief(r Result) string {
 		h := r.HTTP
 		return fmt.Sprintf("%.0f req/s by %s, p50 %.0f µs, p99 %.0f µs, %.1f CPU µs/req, %d socket errors, %d non-2xx, %d mismatches; server on CPUs %s, client on %s",
 			h.PerSecond, h.Client, h.P50Micros, h.P99Micros, h.CPUMicrosPerRequest, h.SocketErrors, h.Non2xx, h.Mismatches, h.ServerCPUs, h.ClientCPUs)
+	case r.Stalled != nil:
+		s := r.Stalled
+		return fmt.Sprintf("%d stalled: %.1f KiB per client, fresh client in %.0f µs, RSS %d KiB before, %d with them, %d after they left",
+			s.Stalled, s.RSSPerConnKiB, s.FreshMicros, s.RSSBeforeKiB, s.RSSStalledKiB, s.RSSLeftKiB)
 	}
 	return "no result"
 }

@@ -1,0 +1,112 @@
+// Stalled clients: connections that send and never read. Every non-blocking server must stop
+// reading them at a bounded cost, keep serving a fresh client beside them, and once they leave
+// let go of what they cost and give it back to the OS. Tornado 3.2's IOStream has no bound on
+// its write buffer: an application that writes without waiting for the write to finish buffers
+// whatever such a client sends.
+
+package tests
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	nonblocking "tornadotcp/ch02_nonblocking"
+	"tornadotcp/internal/catalog"
+	"tornadotcp/internal/testutil"
+)
+
+const (
+	// stalledClients is how many clients stall at once: enough that what each costs stands out
+	// of the heap's noise, few enough for select's wall and a quick suite.
+	stalledClients = 50
+	// stalledBudget is the most heap a stalled client may cost any of the servers: each
+	// chapter's own test holds its servers to a tighter, derived bound.
+	stalledBudget = 128 << 10
+	// stalledSlack is how far above its baseline the heap may stay once they have left.
+	stalledSlack = 2 << 20
+)
+
+func TestFaultStalledClients(t *testing.T) {
+	for _, e := range catalog.All() {
+		if e.Chapter() < 2 {
+			continue // blocking servers: a thread stuck in send stops reading by itself
+		}
+		t.Run(e.ID, func(t *testing.T) {
+			testutil.CheckLeaks(t)
+			srv := start(t, e)
+			payload, fresh := testutil.EchoPayload, freshEcho
+			if e.Protocol == "http" {
+				payload, fresh = testutil.HTTPPayload, freshHTTP
+			}
+			st := testutil.StallClients(t, srv.Addr(), stalledClients, payload)
+			t.Logf("%d stalled clients: %.1f KiB of heap each", stalledClients, float64(st.PerClient)/1024)
+			if st.PerClient > stalledBudget {
+				t.Errorf("a stalled client costs %d bytes of heap, want at most %d", st.PerClient, stalledBudget)
+			}
+			if err := fresh(srv.Addr()); err != nil {
+				t.Errorf("a fresh client beside %d stalled ones: %v", stalledClients, err)
+			}
+			st.Leave()
+			// The servers give memory back once their closed connections have let go of
+			// nonblocking.ReturnThreshold in buffers; less is not worth a collection, and the
+			// heap reuses it. The clients run in this process, so the heap also holds their
+			// own garbage, which a return gives back with the rest.
+			if held := st.PerClient * stalledClients; held >= nonblocking.ReturnThreshold {
+				st.WaitReturned(t, stalledSlack)
+			} else {
+				t.Logf("%d KiB held in all: below the %d KiB worth giving back", held>>10, nonblocking.ReturnThreshold>>10)
+			}
+			st.WaitFreed(t, stalledSlack)
+		})
+	}
+}
+
+// freshEcho has one line echoed on a new connection.
+func freshEcho(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, ioTimeout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(ioTimeout)); err != nil {
+		return err
+	}
+	const line = "are you still there?\n"
+	if _, err := io.WriteString(c, line); err != nil {
+		return err
+	}
+	got, err := bufio.NewReader(c).ReadString('\n')
+	if err == nil && got != line {
+		err = fmt.Errorf("echoed %q, want %q", got, line)
+	}
+	return err
+}
+
+// freshHTTP has GET / answered with helloworld on a new connection.
+func freshHTTP(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, ioTimeout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(ioTimeout)); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: fresh\r\n\r\n"); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && (resp.StatusCode != 200 || string(body) != "Hello, world") {
+		err = fmt.Errorf("answered %d %q, want 200 %q", resp.StatusCode, body, "Hello, world")
+	}
+	return err
+}
