@@ -40,11 +40,13 @@ func (app Application) appendResponse(dst []byte, req *Request) []byte {
 // answered before closing); a Content-Length body is read after it, at most MaxBodySize (413,
 // refused unread); "Expect: 100-continue" gets its interim 100 first, as Tornado 3.2 sent; a
 // malformed head is answered 400 and a Transfer-Encoding 501, each then closed. Requests are
-// answered in order, one at a time: the next head is read only once the answer has gone to the
-// kernel, so pipelined requests are answered in the order they came, and a client that does not
-// read its answers is held back by TCP instead of by the server's memory (Tornado 3.2 waited for
-// the write to finish too). Keep-alive follows Request.KeepAlive; a connection that is not kept
-// closes once its answer has gone.
+// answered in order, one at a time, so pipelined requests are answered in the order they came.
+// The next head is read as soon as the answer is written, while less than readAhead bytes wait
+// to be sent, so the answers to the requests one read brought go out in one write; beyond
+// that, only once the answer has gone to the kernel, so a client that does not read its
+// answers is held back by TCP instead of by the server's memory (Tornado 3.2 waited for every
+// write to finish, and sent each answer with a send of its own). Keep-alive follows
+// Request.KeepAlive; a connection that is not kept closes once its answer has gone.
 type HTTPServer struct {
 	*TCPServer
 	respond func(dst []byte, req *Request) []byte
@@ -138,15 +140,22 @@ func (c *httpConn) body(data []byte) {
 	c.answer(req)
 }
 
-// answer writes the application's response; once it has gone, the next head is read, or the
-// connection closes.
+// answer writes the application's response and reads the next head: at once while little waits
+// to be sent (readAhead), so that the answers to pipelined requests go out together, else once
+// the answer has gone. A connection not kept alive closes once its answer has gone.
 func (c *httpConn) answer(req *Request) {
 	c.out = c.server.respond(c.out[:0], req)
 	then := c.readHead
-	if !req.KeepAlive {
+	switch {
+	case !req.KeepAlive:
 		then = c.close
+	case c.stream.Unsent()+len(c.out) <= readAhead:
+		then = nil
 	}
 	c.write(c.out, then)
+	if then == nil && !c.stream.Closed() {
+		c.readNextHead()
+	}
 }
 
 // headTooLong answers a head over MaxHeadSize.

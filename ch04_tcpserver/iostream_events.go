@@ -50,10 +50,13 @@ func (s *IOStream) handleEvents(_ int, events uint32) {
 	s.run()
 }
 
-// maxReadsPerRun bounds the transport reads of one run, so that a peer sending as fast as the
-// stream reads cannot keep the loop from its other descriptors (the accept loop's 128 per event
-// is the same idea). What is left is reported again on the next pass.
-const maxReadsPerRun = 16
+// maxReadsPerRun bounds the transport reads of one run: one chunk per pass of the loop, so that
+// a peer sending as fast as the stream reads gets the same share of a pass as any other, and a
+// client that has just connected waits for one chunk's work per busy connection, not for all
+// they have sent (the accept loop's 128 per event is the same idea). What is left is read on a
+// later pass: the loop is level-triggered and reports the descriptor again, and input a
+// transport holds makes the stream schedule itself (run).
+const maxReadsPerRun = 1
 
 // A task is one thing a run does.
 type task uint8
@@ -66,13 +69,16 @@ const (
 	endInput           // after EOF, the application can want nothing more
 	closeEnded         // the stream has ended and its output has gone
 	closeCallback      // the stream is closed: its close callback runs
+	flushBatch         // the callbacks' writes wait in the run's batch
 	readInput          // the transport has input the stream wants
 	hangUp             // the loop reported an error that no read or send has explained
 )
 
 // next is the stream's state machine, each rule stated once. The order is the promise: input to
 // the pending read first, then write callbacks, then the end of the stream, the close callback
-// after everything else that is due, and more input only when nothing else is.
+// after everything else that is due; then the batch of what the callbacks wrote goes out, so the
+// answers to everything one read brought leave in one write; and more input only when nothing
+// else is.
 func (s *IOStream) next() (task, int, readAction) {
 	if s.read.kind != readNone {
 		if n, act := s.planRead(); act != readWait {
@@ -93,6 +99,8 @@ func (s *IOStream) next() (task, int, readAction) {
 		return closeEnded, 0, 0
 	case s.closed && s.closeCB != nil:
 		return closeCallback, 0, 0
+	case s.batched() > 0:
+		return flushBatch, 0, 0
 	case s.wantsInput() && s.reads < maxReadsPerRun &&
 		(s.readable || s.heldInput() > 0):
 		return readInput, 0, 0
@@ -123,6 +131,8 @@ func (s *IOStream) step() bool {
 		fn := s.closeCB
 		s.closeCB = nil
 		s.call(fn)
+	case flushBatch:
+		s.sendBatch()
 	case readInput:
 		s.readToBuffer()
 	case hangUp:
@@ -147,7 +157,7 @@ func (s *IOStream) run() {
 	}
 	s.busy = false
 	s.tidy()
-	s.returnChunk()
+	s.giveBack()
 	s.readable, s.reads, s.unexplained = false, 0, false
 	if what, _, _ := s.next(); what != nothingDue {
 		s.schedule() // input the transport holds beyond this run's share of reads
