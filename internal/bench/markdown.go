@@ -15,7 +15,7 @@ import (
 
 // Table is one Markdown table: its file is Name + ".md".
 type Table struct {
-	Name   string // "idle", "idlecpu", "pingpong", "watchcost", "http"
+	Name   string // "idle", "idlecpu", "pingpong", "watchcost", "http", "fairness"
 	Title  string
 	Header []string
 	Right  []bool // right-align this column (numbers)
@@ -80,6 +80,9 @@ func Tables(results []Result) []Table {
 	httpTable := Table{Name: "http", Title: "HTTP helloworld: GET / on keep-alive connections",
 		Header: []string{"server", "connections", "client", "requests/s", "p50 (µs)", "p99 (µs)", "server CPU µs/request", "socket errors", "non-2xx", "mismatches", "result"},
 		Right:  []bool{false, true, false, true, true, true, true, true, true, true, false}}
+	fairness := Table{Name: "fairness", Title: "Fairness: a fresh client's one answer while busy clients send all they can",
+		Header: []string{"server", "busy clients", "they send", "fresh clients", "p50 (ms)", "p99 (ms)", "max (ms)", "answers to the busy (MiB/s)", "result"},
+		Right:  []bool{false, true, false, true, true, true, true, true, false}}
 
 	// Where the run has the floor, ping-pong's CPU per message is also shown as a multiple of the
 	// C server's at the same connection count, and requests per second as a fraction of nginx's:
@@ -146,10 +149,21 @@ func Tables(results []Result) []Table {
 				cells = slices.Insert(cells, 2, ratio(nginx, r, httpRate))
 			}
 			httpTable.Rows = append(httpTable.Rows, append(append([]string{r.Server, conns(sc.Conns, sc)}, cells...), outcome(r)))
+		case KindFairness, KindFairnessHTTP:
+			load := "echo lines"
+			if sc.Kind == KindFairnessHTTP {
+				load = "pipelined GET /"
+			}
+			cells := []string{dash, dash, dash, dash, dash}
+			if f := r.Fairness; f != nil {
+				cells = []string{strconv.Itoa(f.Probes), fmt.Sprintf("%.1f", f.P50Micros/1e3), fmt.Sprintf("%.1f", f.P99Micros/1e3), fmt.Sprintf("%.1f", f.MaxMicros/1e3),
+					fmt.Sprintf("%.1f", f.AnsweredMiBPerSecond)}
+			}
+			fairness.Rows = append(fairness.Rows, append(append([]string{r.Server, conns(sc.Conns, sc), load}, cells...), outcome(r)))
 		}
 	}
 	var out []Table
-	for _, t := range []Table{idle, idleCPU, pingPong, watch, httpTable} {
+	for _, t := range []Table{idle, idleCPU, pingPong, watch, httpTable, fairness} {
 		if len(t.Rows) > 0 {
 			out = append(out, t)
 		}

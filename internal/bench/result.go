@@ -3,7 +3,7 @@
 package bench
 
 // Result is one scenario's outcome on one server in one round. Exactly one of Idle, IdleCPU,
-// PingPong and HTTP is set when the scenario completed; a server that died leaves Died set
+// PingPong, HTTP and Fairness is set when the scenario completed; a server that died leaves Died set
 // instead (and Idle, if the death came while connections were being opened, says how many were
 // served).
 type Result struct {
@@ -25,6 +25,7 @@ type Result struct {
 	IdleCPU  *IdleCPUResult  `json:"idle_cpu,omitempty"`
 	PingPong *PingPongResult `json:"ping_pong,omitempty"`
 	HTTP     *HTTPResult     `json:"http,omitempty"`
+	Fairness *FairnessResult `json:"fairness,omitempty"`
 }
 
 // OK reports whether the scenario ran to the end on a living server.

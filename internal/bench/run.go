@@ -108,6 +108,8 @@ func runOne(ext *externals, id string, sc Scenario, pin *Pinning, opt Options) R
 		r = runPingPong(p, sc, t)
 	case KindHTTP:
 		r = runHTTP(p, sc, t, opt.HTTPClient)
+	case KindFairness, KindFairnessHTTP:
+		r = runFairness(p, sc, t)
 	default:
 		r = Result{Server: id, Scenario: sc, Error: fmt.Sprintf("unknown scenario kind %q", sc.Kind)}
 	}
@@ -135,6 +137,9 @@ func brief(r Result) string {
 		h := r.HTTP
 		return fmt.Sprintf("%.0f req/s by %s, p50 %.0f µs, p99 %.0f µs, %.1f CPU µs/req, %d socket errors, %d non-2xx, %d mismatches; server on CPUs %s, client on %s",
 			h.PerSecond, h.Client, h.P50Micros, h.P99Micros, h.CPUMicrosPerRequest, h.SocketErrors, h.Non2xx, h.Mismatches, h.ServerCPUs, h.ClientCPUs)
+	case r.Fairness != nil:
+		f := r.Fairness
+		return fmt.Sprintf("%d fresh clients answered in p50 %.1f ms, p99 %.1f ms, max %.1f ms; %.1f MiB/s to the busy ones", f.Probes, f.P50Micros/1e3, f.P99Micros/1e3, f.MaxMicros/1e3, f.AnsweredMiBPerSecond)
 	}
 	return "no result"
 }

@@ -7,9 +7,9 @@ import "sort"
 // Summarise reduces the results of several rounds to one per server and scenario, in the order
 // they first appear. The row kept is the round whose main figure (RSS per connection, CPU per
 // second, CPU per message) is the median, so that every number in a row comes from the same
-// run (for HTTP, requests per second). Two things are never averaged away: a death or error in
-// any round is the row (the first such round), and mismatches (and HTTP's socket errors and
-// non-2xx answers) are the total over every round.
+// run (for HTTP, requests per second; for fairness, the fresh clients' median wait). Two things
+// are never averaged away: a death or error in any round is the row (the first such round), and
+// mismatches (and HTTP's socket errors and non-2xx answers) are the total over every round.
 func Summarise(results []Result) []Result {
 	type key struct{ server, scenario string }
 	var order []key
@@ -74,6 +74,8 @@ func mainFigure(r Result) float64 {
 		return r.PingPong.CPUMicrosPerMsg
 	case r.HTTP != nil:
 		return r.HTTP.PerSecond
+	case r.Fairness != nil:
+		return r.Fairness.P50Micros
 	}
 	return 0
 }
