@@ -6,9 +6,10 @@
 // One echoed line, from the loop and back: the loop calls handleEvents (READ); run asks next
 // what is due, and next says readInput, so readToBuffer reads the line into the buffer; next
 // says the pending ReadUntil can complete, so advanceRead calls the application's callback with
-// the line; the callback calls Write, which sends it, and asks for the next line with
-// ReadUntil, both only recorded while run is busy; next says the write callback is due (or,
-// with no callback, that nothing is), and run ends by telling the loop what to watch.
+// the line; the callback calls Write, which adds it to the run's batch, and asks for the next
+// line with ReadUntil, both only recorded while run is busy; next says the batch is due, and
+// sendBatch sends it; then the write callback, if there is one; and run ends by telling the loop
+// what to watch.
 //
 // Tornado never calls a stream's callback directly: it queues it on the IOLoop, so a callback
 // that starts a read the buffer satisfies does not grow the stack, and the close callback waits
