@@ -18,16 +18,17 @@ var lineEnd = []byte("\n")
 // (embedded, as Tornado's example subclasses TCPServer) whose HandleStream is the whole
 // application: read a line, write it, read the next.
 //
-// It waits for each echo to reach the kernel before it reads the next line, as the EchoServer
-// example in Tornado's TCPServer docstring does (yield stream.write(data) in 4.5, await since
-// 5.1); a plain callback version would write and read again at once. Almost always the kernel
-// takes the line at once and the next read follows in the same turn of the stream's loop, so
-// this costs nothing. But a client that sends
-// and never reads fills the socket's send buffer, and then the server stops reading it instead
-// of buffering its echoes without bound: TCP's flow control holds that client back, the way
-// chapter 2's EchoConn stops reading past MaxPendingOutput. Such a client then costs the one echo
-// owed and the input read ahead of it, at most one read chunk (DefaultReadChunkSize), both let
-// go and counted towards chapter 2's return of memory to the OS when it leaves.
+// It reads the next line at once, before the echo has gone to the kernel, so the echoes of all
+// the lines one read brought go back in one write (see IOStream's Writing). Once readAhead
+// bytes of echoes wait to be sent, it reads the next line only when they have reached the
+// kernel, as the EchoServer example in Tornado's TCPServer docstring does for every line (yield
+// stream.write(data) in 4.5, await since 5.1). So a client that sends and never reads fills the
+// socket's send buffer and then readAhead bytes of the stream's, and the server stops reading
+// it instead of buffering its echoes without bound: TCP's flow control holds that client back,
+// the way chapter 2's EchoConn stops reading past MaxPendingOutput. Such a client then costs
+// the echoes owed and the input read ahead of them, at most readAhead and one read chunk
+// (DefaultReadChunkSize), both let go and counted towards chapter 2's return of memory to the
+// OS when it leaves.
 //
 // A line too long ends its connection with IOStream.LingeringClose: the echoes owed before it
 // arrive, then EOF, and the rest of what the client sent is drained, not answered with a reset.
@@ -86,20 +87,34 @@ func (c *echoConn) readLine() {
 	}
 }
 
-// lineTooLong ends the connection: every echo owed has gone already (the next line is read only
-// once the previous echo has), and the lingering close keeps the client's unread input from
-// turning the end into a reset.
+// lineTooLong ends the connection: the lingering close sends the echoes still owed, then
+// keeps the client's unread input from turning the end into a reset.
 func (c *echoConn) lineTooLong() {
 	c.stream.cfg.log.Warn("tcpserver: line too long, closing the connection", "fd", c.stream.t.FD(),
 		"limit", c.stream.cfg.maxBuffer)
 	c.stream.LingeringClose()
 }
 
-// echoLine writes the line back; the next read starts once the kernel has it. Write copies what
-// it cannot send at once, so handing it the stream's own buffer is safe.
+// readAhead is how much output a server of this package lets wait for the kernel while it reads
+// the client's next line or request. Answers then go out in writes of up to 16 KiB, a system
+// call for every 250 or so 64-byte echoes, and a client that does not read costs the server at
+// most this much more than the one answer the kernel refused.
+const readAhead = 16 << 10
+
+// echoLine writes the line back and reads the next, at once while little waits to be sent,
+// else once the kernel has the echoes. Write copies what it cannot send at once, so handing it
+// the stream's own buffer is safe.
 func (c *echoConn) echoLine(data []byte) {
-	if err := c.stream.Write(data, c.readNext); err != nil {
+	then := c.readNext
+	if c.stream.Unsent()+len(data) <= readAhead {
+		then = nil
+	}
+	if err := c.stream.Write(data, then); err != nil {
 		c.stream.Close()
+		return
+	}
+	if then == nil {
+		c.readLine()
 	}
 }
 

@@ -147,19 +147,21 @@ func TestEchoServerReset(t *testing.T) {
 }
 
 // A client that sends 16 MiB of lines before reading a byte: the server stops reading once the
-// kernel refuses its echoes, so it buffers at most the one line the kernel did not take (a
-// write buffer limit of 64 KiB + 1 would close the stream otherwise), and every echo arrives
-// once the client reads.
+// kernel refuses its echoes and readAhead bytes of them wait, so it buffers at most those and
+// the line that took it past (a write buffer limit of readAhead plus a longest line would close
+// the stream otherwise), and every echo arrives once the client reads.
 func TestEchoServerClientNotReading(t *testing.T) {
 	testutil.CheckLeaks(t)
-	et := newEchoTest(t, WithMaxWriteBufferSize(blocking.MaxLineLength+1))
+	et := newEchoTest(t, WithMaxWriteBufferSize(readAhead+blocking.MaxLineLength+1))
 	var lines bytes.Buffer
 	for i := 0; lines.Len() < 16<<20; i++ {
 		fmt.Fprintf(&lines, "line %d %s\n", i, bytes.Repeat([]byte("z"), i%300))
 	}
 	c := serverTestDial(t, "tcp", et.addr)
-	// A small receive buffer, so that the kernel's buffers fill well before 16 MiB.
-	if err := c.(*net.TCPConn).SetReadBuffer(16 << 10); err != nil {
+	// A small receive buffer, so that the kernel's buffers fill well before 16 MiB. Not smaller:
+	// a receive window under half of loopback's 64 KiB segment leaves the kernel sending the
+	// server's 16 KiB writes only when its persist timer fires, a few per second.
+	if err := c.(*net.TCPConn).SetReadBuffer(64 << 10); err != nil {
 		t.Fatal(err)
 	}
 	sent := make(chan error, 1)

@@ -39,13 +39,16 @@ func (app Application) appendResponse(dst []byte, req *Request) []byte {
 // answered before closing); a Content-Length body is read after it, at most MaxBodySize (413,
 // refused unread); "Expect: 100-continue" gets its interim 100 first, as Tornado 3.2 sent; a
 // malformed head is answered 400 and a Transfer-Encoding 501, each then closed. Requests are
-// answered in order, one at a time: the next head is read only once the answer has gone to the
-// kernel, so pipelined requests are answered in the order they came, and a client that does not
-// read its answers is held back by TCP instead of by the server's memory (Tornado 3.2 waited for
-// the write to finish too). Keep-alive follows Request.KeepAlive. A connection that is not kept,
-// and one refused, ends with IOStream.LingeringClose: its answer goes, then EOF, and what the
-// client had already sent (pipelined requests, the rest of a refused head or body) is drained
-// rather than answered with a reset that could destroy the answer.
+// answered in order, one at a time, so pipelined requests are answered in the order they came.
+// The next head is read as soon as the answer is written, while less than readAhead bytes wait
+// to be sent, so the answers to the requests one read brought go out in one write; beyond
+// that, only once the answer has gone to the kernel, so a client that does not read its
+// answers is held back by TCP instead of by the server's memory (Tornado 3.2 waited for every
+// write to finish, and sent each answer with a send of its own). Keep-alive follows
+// Request.KeepAlive. A connection that is not kept, and one refused, ends with
+// IOStream.LingeringClose: its answer goes, then EOF, and what the client had already sent
+// (pipelined requests, the rest of a refused head or body) is drained rather than answered
+// with a reset that could destroy the answer.
 //
 // Lines may end in a bare LF as well as CRLF, and empty lines before a request line are skipped
 // (RFC 9112 §2.2 allows the one and recommends the other; see ReadUntilBlankLine and
@@ -149,16 +152,25 @@ func (c *httpConn) body(data []byte) {
 	c.answer(req)
 }
 
-// answer writes the application's response; once it has gone, the next head is read, or the
-// connection ends.
+// answer writes the application's response and reads the next head: at once while little waits
+// to be sent (readAhead), so that the answers to pipelined requests go out together, else once
+// the answer has gone. A connection not kept alive ends with a lingering close, which sends the
+// answer first.
 func (c *httpConn) answer(req *Request) {
 	c.out = c.server.respond(c.out[:0], req)
-	if req.KeepAlive {
+	if !req.KeepAlive {
+		c.write(c.out, nil)
+		c.stream.LingeringClose()
+		return
+	}
+	if c.stream.Unsent()+len(c.out) > readAhead {
 		c.write(c.out, c.readHead)
 		return
 	}
 	c.write(c.out, nil)
-	c.stream.LingeringClose()
+	if !c.stream.Closed() {
+		c.nextRequest()
+	}
 }
 
 // headTooLong answers a head over MaxHeadSize.

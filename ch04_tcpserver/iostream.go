@@ -56,9 +56,12 @@ var (
 // the kernel's buffers and TCP's flow control, not by this stream's memory.
 //
 // Writing. Write sends at once what the kernel takes and buffers the rest, in order; the loop
-// sends that when the socket is writable. Its callback runs once everything written up to and
-// including that Write has gone to the kernel. Tornado 3.2 kept one write callback, and a
-// second Write replaced the first's.
+// sends that when the socket is writable. A Write made by one of the stream's own callbacks is
+// the exception: it joins the run's batch, and the batch goes out in one write(2) when nothing
+// but more input is due (or sooner, when the batch is full), so the answers to the requests one
+// read brought leave together instead of in a system call each. A write callback runs once
+// everything written up to and including its Write has gone to the kernel. Tornado 3.2 kept one
+// write callback, and a second Write replaced the first's.
 //
 // The end. When the peer shuts down its side (EOF), the input already read is still delivered:
 // reads that the buffer satisfies complete, and ReadUntilClose receives everything. The stream
@@ -94,10 +97,10 @@ var (
 //
 // Memory. An idle stream holds no buffer: input is read into a chunk lent by a pool for the
 // length of one run of the stream, and only the unread remainder (a partial line) is copied
-// into memory of the stream's own; output is buffered only while the kernel refuses it. The
-// descriptor is registered with the loop at the stream's first call that waits for something
-// (a pending read, output owed, a close callback), and the events watched change only when
-// what it waits for changes.
+// into memory of the stream's own; the run's batch is lent with the chunk; output is buffered
+// in the stream only while the kernel refuses it. The descriptor is registered with the loop
+// at the stream's first call that waits for something (a pending read, output owed, a close
+// callback), and the events watched change only when what it waits for changes.
 type IOStream struct {
 	// The fields a message touches come first, the flags it reads first of all, and the rest
 	// last: a server with thousands of streams finds few of them still in the CPU's cache, so
@@ -135,7 +138,7 @@ type IOStream struct {
 	wcInline [1]writeCallback
 	closeCB  func()
 
-	chunk    *[]byte       // the pool's chunk, held for one run
+	lent     *runBuffers   // the pool's chunk and batch, held for one run
 	ext      *transportExt // what the transport does beyond Transport; nil for a plain socket
 	cfg      *streamConfig // shared by the streams of one server
 	searched int           // bytes the delimiter searches have examined, for the test of linearity
@@ -201,11 +204,14 @@ const (
 	// 100 MiB, as in Tornado.
 	DefaultMaxBufferSize = 100 << 20
 
-	// DefaultReadChunkSize is the most one recv asks for: 64 KiB. Tornado reads 4 KiB at a time
+	// DefaultReadChunkSize is the most one recv asks for: 16 KiB. Tornado reads 4 KiB at a time
 	// into a buffer of its own per stream; here recv fills a chunk lent by a pool only for the
 	// length of one run, so a large chunk costs an idle stream nothing, and a bulk transfer
-	// needs a sixteenth of the system calls (BenchmarkIOStreamBulk measures both).
-	DefaultReadChunkSize = 64 << 10
+	// needs a quarter of the system calls (BenchmarkIOStreamBulk measures both). A stream reads
+	// one chunk per pass of the loop (maxReadsPerRun), so the chunk is also how long a busy
+	// connection keeps the others waiting: with 64 KiB, a fresh client waited several times
+	// longer under 200 streaming clients (bench fairness scenario).
+	DefaultReadChunkSize = 16 << 10
 
 	// DefaultMaxWriteBufferSize is how much output a stream holds for a peer that does not read:
 	// 100 MiB, the same bound as for input.

@@ -193,7 +193,7 @@ func BenchmarkRawHandlerEcho(b *testing.B) {
 }
 
 // BenchmarkIOStreamBulk moves 8 MiB per operation into a streaming ReadBytes, with Tornado's
-// 4 KiB read chunk and with this package's 64 KiB one.
+// 4 KiB read chunk and with this package's 16 KiB one.
 func BenchmarkIOStreamBulk(b *testing.B) {
 	const size = 8 << 20
 	data := streamPattern(size)

@@ -85,8 +85,10 @@ func TestIOStreamReadUntilBlankLineLimit(t *testing.T) {
 	}
 }
 
-// A 4 MiB head of short lines arriving 1 KiB at a time is searched once: Tornado 4.0's
-// read_until_regex would search it from the start at each piece, 8 GiB in all.
+// A 4 MiB head of short lines arriving 1 KiB at a time is searched once, plus a byte or two at
+// each of the few times a run of the stream asks whether the read can complete (a piece that
+// ends in a line's LF is looked at again for what follows it): Tornado 4.0's read_until_regex
+// would search it from the start at each piece, 8 GiB in all.
 func TestIOStreamReadUntilBlankLineIsLinear(t *testing.T) {
 	testutil.CheckLeaks(t)
 	l, logs := newStreamLoop(t)
@@ -110,7 +112,7 @@ func TestIOStreamReadUntilBlankLineIsLinear(t *testing.T) {
 	if got != size+2 {
 		t.Errorf("read %d bytes, want %d", got, size+2)
 	}
-	if limit := size + 2 + 2*(size/1024); s.searched > limit {
+	if limit := size + 2 + 4*(size/1024); s.searched > limit {
 		t.Errorf("the search examined %d bytes for a %d-byte head (at most %d if linear)", s.searched, size+2, limit)
 	}
 }

@@ -157,6 +157,7 @@ func (s *IOStream) closeWith(err error) {
 	}
 	s.closed = true
 	s.err = err
+	s.lastBatch()
 	if s.events != ioloop.NONE {
 		s.loop.RemoveHandler(s.t.FD())
 		s.events = ioloop.NONE

@@ -6,9 +6,10 @@
 // One echoed line, from the loop and back: the loop calls handleEvents (READ); run asks next
 // what is due, and next says readInput, so readToBuffer reads the line into the buffer; next
 // says the pending ReadUntil can complete, so advanceRead calls the application's callback with
-// the line; the callback calls Write, which sends it, and asks for the next line with
-// ReadUntil, both only recorded while run is busy; next says the write callback is due (or,
-// with no callback, that nothing is), and run ends by telling the loop what to watch.
+// the line; the callback calls Write, which adds it to the run's batch, and asks for the next
+// line with ReadUntil, both only recorded while run is busy; next says the batch is due, and
+// sendBatch sends it; then the write callback, if there is one; and run ends by telling the loop
+// what to watch.
 //
 // Tornado never calls a stream's callback directly: it queues it on the IOLoop, so a callback
 // that starts a read the buffer satisfies does not grow the stack, and the close callback waits
@@ -50,10 +51,13 @@ func (s *IOStream) handleEvents(_ int, events uint32) {
 	s.run()
 }
 
-// maxReadsPerRun bounds the transport reads of one run, so that a peer sending as fast as the
-// stream reads cannot keep the loop from its other descriptors (the accept loop's 128 per event
-// is the same idea). What is left is reported again on the next pass.
-const maxReadsPerRun = 16
+// maxReadsPerRun bounds the transport reads of one run: one chunk per pass of the loop, so that
+// a peer sending as fast as the stream reads gets the same share of a pass as any other, and a
+// client that has just connected waits for one chunk's work per busy connection, not for all
+// they have sent (the accept loop's 128 per event is the same idea). What is left is read on a
+// later pass: the loop is level-triggered and reports the descriptor again, and input a
+// transport holds makes the stream schedule itself (run).
+const maxReadsPerRun = 1
 
 // A task is one thing a run does.
 type task uint8
@@ -67,13 +71,16 @@ const (
 	endInput           // after EOF, the application can want nothing more
 	closeEnded         // the stream has ended and its output has gone
 	closeCallback      // the stream is closed: its close callback runs
+	flushBatch         // the callbacks' writes wait in the run's batch
 	readInput          // the transport has input the stream wants
 	hangUp             // the loop reported an error that no read or send has explained
 )
 
 // next is the stream's state machine, each rule stated once. The order is the promise: input to
 // the pending read first, then write callbacks, then the end of the stream, the close callback
-// after everything else that is due, and more input only when nothing else is.
+// after everything else that is due; then the batch of what the callbacks wrote goes out, so the
+// answers to everything one read brought leave in one write; and more input only when nothing
+// else is.
 func (s *IOStream) next() (task, int, readAction) {
 	if s.read.kind != readNone {
 		if n, act := s.planRead(); act != readWait {
@@ -96,6 +103,8 @@ func (s *IOStream) next() (task, int, readAction) {
 		return closeEnded, 0, 0
 	case s.closed && s.closeCB != nil:
 		return closeCallback, 0, 0
+	case s.batched() > 0:
+		return flushBatch, 0, 0
 	case s.wantsInput() && s.reads < maxReadsPerRun &&
 		(s.readable || s.heldInput() > 0):
 		return readInput, 0, 0
@@ -128,6 +137,8 @@ func (s *IOStream) step() bool {
 		fn := s.closeCB
 		s.closeCB = nil
 		s.call(fn)
+	case flushBatch:
+		s.sendBatch()
 	case readInput:
 		s.readToBuffer()
 	case hangUp:
@@ -152,7 +163,7 @@ func (s *IOStream) run() {
 	}
 	s.busy = false
 	s.tidy()
-	s.returnChunk()
+	s.giveBack()
 	s.readable, s.reads, s.unexplained = false, 0, false
 	if what, _, _ := s.next(); what != nothingDue {
 		s.schedule() // input the transport holds beyond this run's share of reads

@@ -352,17 +352,38 @@ func (s *IOStream) unread() int { return len(s.buf) - s.pos }
 // completes. An idle stream with nothing unread holds no buffer at all, however large the
 // chunks; Tornado's idle stream holds none either, but allocates a new string for every recv.
 
-// chunks lends read chunks. A pool is per process, not per loop, and hands out a chunk to one
-// borrower at a time, so streams on different loops (goroutines) may share it.
-var chunks sync.Pool // of *[]byte
+// lent lends what one run of a stream needs (runBuffers). A pool is per process, not per loop,
+// and hands out a value to one borrower at a time, so streams on different loops (goroutines)
+// may share it.
+var lent sync.Pool // of *runBuffers
 
-func getChunk(size int) *[]byte {
-	if p, ok := chunks.Get().(*[]byte); ok && cap(*p) >= size {
-		*p = (*p)[:size]
-		return p
+// runBuffers are lent to a stream for one run: the chunk its reads fill, and the batch in which
+// the writes its callbacks make wait to go out together (see Write). Both keep their arrays
+// from one loan to the next.
+type runBuffers struct {
+	chunk []byte
+	batch []byte
+}
+
+// borrow returns the run's buffers, taken from the pool at the run's first need of them.
+func (s *IOStream) borrow() *runBuffers {
+	if s.lent == nil {
+		b, ok := lent.Get().(*runBuffers)
+		if !ok {
+			b = new(runBuffers)
+		}
+		s.lent = b
 	}
-	b := make([]byte, size)
-	return &b
+	return s.lent
+}
+
+// chunk is the run's read chunk, of the configured size.
+func (s *IOStream) chunk() []byte {
+	b := s.borrow()
+	if cap(b.chunk) < s.cfg.chunk {
+		b.chunk = make([]byte, s.cfg.chunk)
+	}
+	return b.chunk[:s.cfg.chunk]
 }
 
 // readToBuffer is one Read from the transport into the run's chunk: input joins the buffer, and
@@ -371,19 +392,17 @@ func getChunk(size int) *[]byte {
 // again (it is level-triggered) or the transport says it holds some: the EAGAIN that Tornado's
 // read loop ends on is never asked for, one system call fewer per message.
 func (s *IOStream) readToBuffer() {
-	if s.chunk == nil {
-		s.chunk = getChunk(s.cfg.chunk)
-	}
+	chunk := s.chunk()
 	s.tidy() // the chunk is about to be overwritten: unread input in it moves out first
 	s.reads++
-	n, err := s.t.Read(*s.chunk)
+	n, err := s.t.Read(chunk)
 	if n > 0 || (err != nil && !nonblocking.WouldBlock(err)) {
 		s.unexplained = false // the event's error or hang-up shows up here
 	}
 	switch {
 	case n > 0:
-		s.ingest((*s.chunk)[:n])
-		s.readable = s.readable && n == len(*s.chunk)
+		s.ingest(chunk[:n])
+		s.readable = s.readable && n == len(chunk)
 	case err == nil || nonblocking.WouldBlock(err):
 		s.readable = false
 	case errors.Is(err, io.EOF):
@@ -428,10 +447,11 @@ func (s *IOStream) tidy() {
 	}
 }
 
-// returnChunk gives the run's chunk back to the pool, once tidy has moved the unread input out.
-func (s *IOStream) returnChunk() {
-	if s.chunk != nil {
-		chunks.Put(s.chunk)
-		s.chunk = nil
+// giveBack returns the run's buffers to the pool, once tidy has moved the unread input out of
+// the chunk and the batch has been sent.
+func (s *IOStream) giveBack() {
+	if s.lent != nil {
+		lent.Put(s.lent)
+		s.lent = nil
 	}
 }

@@ -24,10 +24,10 @@ func (s *IOStream) Write(data []byte, cb func()) error {
 	}
 	if len(data) > 0 {
 		s.queued += int64(len(data))
-		if _, err := s.out.WriteVia(s.t.Write, data); err != nil {
-			s.fail(err)
+		if s.busy {
+			s.hold(data)
 		} else {
-			s.flushTransport()
+			s.send(data)
 		}
 	}
 	if cb != nil && !s.closed {
@@ -40,16 +40,86 @@ func (s *IOStream) Write(data []byte, cb func()) error {
 	return nil
 }
 
+// Unsent is how many bytes written to the stream have not gone to the kernel yet: those in the
+// run's batch, those the kernel refused, and those a transport holds (TLS records not sent).
+// An application that reads its peer's next request before the last answer has gone (so that
+// the answers go out together) reads it only while this is small: a peer that does not read
+// is then held back by TCP rather than by the stream's memory. Tornado 3.2's writing() says
+// only whether it is zero.
+func (s *IOStream) Unsent() int { return s.owed() }
+
+// batchSize is the most output a run gathers for one write(2): a batch that a Write would take
+// past it is sent first, and a Write larger than it is sent on its own.
+const batchSize = 64 << 10
+
+// send hands data to the transport at once; what the kernel refuses waits in out, behind what
+// already waits there (which data does not overtake).
+func (s *IOStream) send(data []byte) {
+	if _, err := s.out.WriteVia(s.t.Write, data); err != nil {
+		s.fail(err)
+		return
+	}
+	s.flushTransport()
+}
+
+// hold adds data, written by a callback while the stream runs, to the run's batch, which run
+// sends once nothing but more input is due (sendBatch). Output that already waits for the
+// socket to be writable is not overtaken: then data joins it.
+func (s *IOStream) hold(data []byte) {
+	b := s.borrow()
+	if len(b.batch)+len(data) > batchSize {
+		s.sendBatch()
+	}
+	if s.closed || s.out.Len() > 0 || len(data) > batchSize {
+		if !s.closed {
+			s.send(data)
+		}
+		return
+	}
+	if b.batch == nil {
+		b.batch = make([]byte, 0, batchSize)
+	}
+	b.batch = append(b.batch, data...)
+}
+
+// batched is how many bytes wait in the run's batch.
+func (s *IOStream) batched() int {
+	if s.lent == nil {
+		return 0
+	}
+	return len(s.lent.batch)
+}
+
+// sendBatch sends the run's batch in one write; what the kernel refuses is copied to out.
+func (s *IOStream) sendBatch() {
+	if s.batched() == 0 {
+		return
+	}
+	p := s.lent.batch
+	s.lent.batch = p[:0]
+	s.send(p)
+}
+
+// lastBatch sends the run's batch as the stream closes, as Write would have sent it at once: a
+// close drops only what the kernel refused. A failure here only means the peer has gone.
+func (s *IOStream) lastBatch() {
+	if s.batched() > 0 {
+		_, _ = s.out.WriteVia(s.t.Write, s.lent.batch)
+		s.lent.batch = s.lent.batch[:0]
+	}
+}
+
 // writeCallback runs once the first end bytes ever written have gone to the kernel.
 type writeCallback struct {
 	end int64
 	fn  func()
 }
 
-// owed is the output waiting for the descriptor: in the stream's buffer, and inside a
-// transport that holds output of its own (an OutputHolder, such as TLS with records to send).
+// owed is the output waiting for the descriptor: in the run's batch, in the stream's buffer, and
+// inside a transport that holds output of its own (an OutputHolder, such as TLS with records to
+// send).
 func (s *IOStream) owed() int {
-	return s.out.Len() + s.heldOutput()
+	return s.batched() + s.out.Len() + s.heldOutput()
 }
 
 // flush sends what is owed when the loop says the descriptor is writable: the stream's buffer
@@ -81,7 +151,8 @@ func (s *IOStream) flushTransport() {
 // writeCallbackReady reports whether the oldest waiting write callback's bytes have gone: the
 // stream has handed them to the transport, and the transport holds nothing back.
 func (s *IOStream) writeCallbackReady() bool {
-	if s.wcHead == len(s.writeCBs) || s.writeCBs[s.wcHead].end > s.queued-int64(s.out.Len()) {
+	gone := s.queued - int64(s.batched()+s.out.Len())
+	if s.wcHead == len(s.writeCBs) || s.writeCBs[s.wcHead].end > gone {
 		return false
 	}
 	return s.heldOutput() == 0

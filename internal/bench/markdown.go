@@ -15,7 +15,7 @@ import (
 
 // Table is one Markdown table: its file is Name + ".md".
 type Table struct {
-	Name   string // "idle", "idlecpu", "pingpong", "watchcost", "http", "stalled"
+	Name   string // "idle", "idlecpu", "pingpong", "watchcost", "http", "stalled", "fairness"
 	Title  string
 	Header []string
 	Right  []bool // right-align this column (numbers)
@@ -84,6 +84,9 @@ func Tables(results []Result) []Table {
 		Header: []string{"server", "stalled clients", "protocol", "RSS before (MiB)", "RSS with them (MiB)", "per client (KiB)",
 			"fresh client (ms)", fmt.Sprintf("RSS %.0f s after they left (MiB)", LeaveWait.Seconds()), "result"},
 		Right: []bool{false, true, false, true, true, true, true, true, false}}
+	fairness := Table{Name: "fairness", Title: "Fairness: a fresh client's one answer while busy clients send all they can",
+		Header: []string{"server", "busy clients", "they send", "fresh clients", "p50 (ms)", "p99 (ms)", "max (ms)", "answers to the busy (MiB/s)", "result"},
+		Right:  []bool{false, true, false, true, true, true, true, true, false}}
 
 	// Where the run has the floor, ping-pong's CPU per message is also shown as a multiple of the
 	// C server's at the same connection count, and requests per second as a fraction of nginx's:
@@ -161,10 +164,21 @@ func Tables(results []Result) []Table {
 					fmt.Sprintf("%.1f", s.FreshMicros/1000), mib(s.RSSLeftKiB)}
 			}
 			stalled.Rows = append(stalled.Rows, append(append([]string{r.Server, conns(sc.Conns, sc), protocol}, cells...), outcome(r)))
+		case KindFairness, KindFairnessHTTP:
+			load := "echo lines"
+			if sc.Kind == KindFairnessHTTP {
+				load = "pipelined GET /"
+			}
+			cells := []string{dash, dash, dash, dash, dash}
+			if f := r.Fairness; f != nil {
+				cells = []string{strconv.Itoa(f.Probes), fmt.Sprintf("%.1f", f.P50Micros/1e3), fmt.Sprintf("%.1f", f.P99Micros/1e3), fmt.Sprintf("%.1f", f.MaxMicros/1e3),
+					fmt.Sprintf("%.1f", f.AnsweredMiBPerSecond)}
+			}
+			fairness.Rows = append(fairness.Rows, append(append([]string{r.Server, conns(sc.Conns, sc), load}, cells...), outcome(r)))
 		}
 	}
 	var out []Table
-	for _, t := range []Table{idle, idleCPU, pingPong, watch, httpTable, stalled} {
+	for _, t := range []Table{idle, idleCPU, pingPong, watch, httpTable, stalled, fairness} {
 		if len(t.Rows) > 0 {
 			out = append(out, t)
 		}

@@ -92,6 +92,12 @@ var DefaultPlan = Plan{
 	{"ch04/echo", stalledPlan},
 	{"ch00/http", stalledHTTPPlan},
 	{"ch04/http", stalledHTTPPlan},
+	// Last, fairness: a fresh client's wait for one answer while busy clients send all they can.
+	{"ch00/net", []Scenario{Fairness(200)}},
+	{"ch03/epoll", []Scenario{Fairness(200)}},
+	{"ch04/echo", []Scenario{Fairness(200)}},
+	{"ch00/http", []Scenario{FairnessHTTP(50)}},
+	{"ch04/http", []Scenario{FairnessHTTP(50)}},
 }
 
 // Only keeps the rows whose server is in ids, in the plan's order. An id the plan does not

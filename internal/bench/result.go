@@ -3,9 +3,9 @@
 package bench
 
 // Result is one scenario's outcome on one server in one round. Exactly one of Idle, IdleCPU,
-// PingPong, HTTP and Stalled is set when the scenario completed; a server that died leaves Died set
-// instead (and Idle, if the death came while connections were being opened, says how many were
-// served).
+// PingPong, HTTP, Stalled and Fairness is set when the scenario completed; a server that died
+// leaves Died set instead (and Idle, if the death came while connections were being opened, says
+// how many were served).
 type Result struct {
 	Server   string   `json:"server"`
 	Scenario Scenario `json:"scenario"`
@@ -26,6 +26,7 @@ type Result struct {
 	PingPong *PingPongResult `json:"ping_pong,omitempty"`
 	HTTP     *HTTPResult     `json:"http,omitempty"`
 	Stalled  *StalledResult  `json:"stalled,omitempty"`
+	Fairness *FairnessResult `json:"fairness,omitempty"`
 }
 
 // OK reports whether the scenario ran to the end on a living server.

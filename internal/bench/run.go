@@ -110,6 +110,8 @@ func runOne(ext *externals, id string, sc Scenario, pin *Pinning, opt Options) R
 		r = runHTTP(p, sc, t, opt.HTTPClient)
 	case KindStalled, KindStalledHTTP:
 		r = runStalled(p, sc)
+	case KindFairness, KindFairnessHTTP:
+		r = runFairness(p, sc, t)
 	default:
 		r = Result{Server: id, Scenario: sc, Error: fmt.Sprintf("unknown scenario kind %q", sc.Kind)}
 	}
@@ -141,6 +143,9 @@ func brief(r Result) string {
 		s := r.Stalled
 		return fmt.Sprintf("%d stalled: %.1f KiB per client, fresh client in %.0f µs, RSS %d KiB before, %d with them, %d after they left",
 			s.Stalled, s.RSSPerConnKiB, s.FreshMicros, s.RSSBeforeKiB, s.RSSStalledKiB, s.RSSLeftKiB)
+	case r.Fairness != nil:
+		f := r.Fairness
+		return fmt.Sprintf("%d fresh clients answered in p50 %.1f ms, p99 %.1f ms, max %.1f ms; %.1f MiB/s to the busy ones", f.Probes, f.P50Micros/1e3, f.P99Micros/1e3, f.MaxMicros/1e3, f.AnsweredMiBPerSecond)
 	}
 	return "no result"
 }

@@ -7,8 +7,9 @@ import "sort"
 // Summarise reduces the results of several rounds to one per server and scenario, in the order
 // they first appear. The row kept is the round whose main figure (RSS per connection, CPU per
 // second, CPU per message) is the median, so that every number in a row comes from the same
-// run (for HTTP, requests per second; for stalled clients, RSS per client). Two things are
-// never averaged away: a death or error in any round is the row (the first such round), and
+// run (for HTTP, requests per second; for stalled clients, RSS per client; for fairness, the
+// fresh clients' median wait). Two things are never averaged away: a death or error in any
+// round is the row (the first such round), and
 // mismatches (and HTTP's socket errors and non-2xx answers) are the total over every round.
 func Summarise(results []Result) []Result {
 	type key struct{ server, scenario string }
@@ -76,6 +77,8 @@ func mainFigure(r Result) float64 {
 		return r.HTTP.PerSecond
 	case r.Stalled != nil:
 		return r.Stalled.RSSPerConnKiB
+	case r.Fairness != nil:
+		return r.Fairness.P50Micros
 	}
 	return 0
 }
