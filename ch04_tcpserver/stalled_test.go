@@ -1,6 +1,7 @@
-// A client that sends and never reads: EchoServer and HTTPServer write one answer at a time and
-// read the next request only once it has gone, so such a client costs them the input read ahead
-// of its answers (one read chunk) and one answer, and the servers serve others beside it.
+// A client that sends and never reads: EchoServer and HTTPServer read the next request only while
+// less than readAhead of answers waits to be sent, so such a client costs them those answers,
+// the input read ahead of them (one read chunk) and the answer that crossed the line, and the
+// servers serve others beside it.
 
 package tcpserver
 
@@ -10,10 +11,11 @@ import (
 	"tornadotcp/internal/testutil"
 )
 
-// stalledBudget is the most heap a stalled client may cost: one read chunk of input it sent
-// ahead, appended to the unfinished line before it in an array rounded up to whole pages, one
-// answer owed (a short line or helloworld's response here), and the stream.
-const stalledBudget = DefaultReadChunkSize + 16<<10
+// stalledBudget is the most heap a stalled client may cost: readAhead of answers owed, one read
+// chunk of input it sent ahead, appended to the unfinished line before it in an array rounded
+// up to whole pages, the answer that crossed readAhead (a short line or helloworld's response
+// here), and the stream.
+const stalledBudget = readAhead + DefaultReadChunkSize + 16<<10
 
 func TestEchoServerBoundsStalledClients(t *testing.T) {
 	testutil.CheckLeaks(t)
