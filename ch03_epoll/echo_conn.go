@@ -50,9 +50,12 @@ func (s *EchoServer) handle(c *echoConn, events uint32) {
 		s.drop(c, err)
 	case c.Finished():
 		s.drop(c, c.Err())
+	case s.draining && c.Idle():
+		s.drop(c, nil)
 	default:
 		s.watch(c)
 	}
+	s.stopIfDrained()
 }
 
 // watch tells the loop what c wants now: READ while it reads and is not too far behind

@@ -8,7 +8,6 @@ package ioloop
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 
 	"golang.org/x/sys/unix"
@@ -33,6 +32,9 @@ type EchoServer struct {
 	accept  Handler                // the listener's handler, made once, re-added after a pause
 	backoff blocking.AcceptBackoff // while accept fails for want of descriptors
 	fatal   error                  // an accept error the server cannot live with; it ends Serve
+
+	// draining: Shutdown has begun; the listener is closed, and connections close once idle.
+	draining bool
 
 	life blocking.Lifecycle
 }
@@ -102,14 +104,12 @@ func (s *EchoServer) closeConns() {
 	for _, c := range s.conns {
 		s.drop(c, nil)
 	}
-	s.loop.RemoveHandler(s.listener)
+	if s.listener >= 0 {
+		s.loop.RemoveHandler(s.listener)
+	}
 }
 
 // closeFDs closes the listener and the loop (its monitor and waker). Called once.
 func (s *EchoServer) closeFDs() error {
-	var err error
-	if cerr := unix.Close(s.listener); cerr != nil {
-		err = fmt.Errorf("close listener: %w", cerr)
-	}
-	return errors.Join(err, s.loop.Close())
+	return errors.Join(s.closeListener(), s.loop.Close())
 }
