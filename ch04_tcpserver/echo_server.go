@@ -4,7 +4,11 @@
 
 package tcpserver
 
-import blocking "tornadotcp/ch01_blocking"
+import (
+	"time"
+
+	blocking "tornadotcp/ch01_blocking"
+)
 
 // lineEnd is the echo protocol's delimiter.
 var lineEnd = []byte("\n")
@@ -24,7 +28,8 @@ var lineEnd = []byte("\n")
 // long closes the connection, every echo owed before it has already gone.
 type EchoServer struct {
 	*TCPServer
-	conns map[*echoConn]struct{} // open connections, for CloseAllConnections
+	conns map[*echoConn]struct{} // open connections, for CloseAllConnections and Shutdown
+	drain shutdown
 }
 
 // NewEchoServer makes an echo server; opts are TCPServer's. Its streams hold at most 64 KiB of
@@ -41,6 +46,7 @@ func NewEchoServer(opts ...ServerOption) *EchoServer {
 // when it opens, and named for what they do: a method value written at each call
 // (stream.ReadUntil(lineEnd, c.echoLine)) would allocate every line.
 type echoConn struct {
+	server   *EchoServer
 	stream   *IOStream
 	echo     func([]byte)
 	readNext func()
@@ -48,16 +54,24 @@ type echoConn struct {
 
 // HandleStream starts echoing a new connection.
 func (e *EchoServer) HandleStream(stream *IOStream, _ string) {
-	c := &echoConn{stream: stream}
+	c := &echoConn{server: e, stream: stream}
 	c.echo, c.readNext = c.echoLine, c.readLine
 	e.conns[c] = struct{}{}
-	stream.SetCloseCallback(func() { delete(e.conns, c) })
+	stream.SetCloseCallback(func() {
+		delete(e.conns, c)
+		e.drain.closed(e.loop, len(e.conns))
+	})
 	c.readLine()
 }
 
-// readLine asks for the next line. It can fail only on a stream that has closed, whose close
+// readLine asks for the next line; while the server shuts down, a connection that has nothing
+// more to echo closes instead. Reading can fail only on a stream that has closed, whose close
 // callback has the last word.
 func (c *echoConn) readLine() {
+	if c.server.drain.draining && c.stream.Idle() {
+		c.stream.Close()
+		return
+	}
 	if err := c.stream.ReadUntil(lineEnd, c.echo); err != nil {
 		c.stream.Close()
 	}
@@ -79,4 +93,31 @@ func (e *EchoServer) CloseAllConnections() {
 		c.stream.Close()
 	}
 	clear(e.conns)
+}
+
+// Shutdown stops the server gracefully: it stops accepting at once (Stop), closes the idle
+// connections at once (IOStream.Idle: every echo sent, no partial line, nothing unread), and
+// lets the others finish: each closes as soon as it is idle, so a client that stops sending gets
+// every echo it is owed, then EOF. When grace is over, the connections still busy are closed
+// anyway. done runs once the last connection has closed. A second Shutdown does nothing, and
+// CloseAllConnections still closes everything at once. Like every method of the server, it runs
+// on the loop's goroutine.
+func (e *EchoServer) Shutdown(grace time.Duration, done func()) {
+	if !e.drain.begin(e.TCPServer, grace, len(e.conns), e.closeBusyConns, done) {
+		return
+	}
+	for c := range e.conns {
+		if c.stream.Idle() {
+			c.stream.Close()
+		}
+	}
+}
+
+// closeBusyConns closes the connections still open when the grace period is over.
+func (e *EchoServer) closeBusyConns() int {
+	n := len(e.conns)
+	for c := range e.conns {
+		closeBusy(c.stream)
+	}
+	return n
 }
