@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	blocking "tornadotcp/ch01_blocking"
 	"tornadotcp/internal/catalog"
@@ -19,13 +20,22 @@ import (
 // DefaultAddr is where `chapters run` listens unless told otherwise; Tornado's examples use 8888.
 const DefaultAddr = "127.0.0.1:8888"
 
+// DefaultGrace is how long a stopping server lets its busy connections finish before it closes
+// them (-grace). An echo client's lines or an HTTP request in flight need milliseconds on
+// loopback and well under a second across the world, so a few seconds lets every honest client
+// finish, while ending well before a supervisor loses patience and kills the process (docker
+// stop waits 10 s, the bench 5 s): a grace period the supervisor cuts short closes nothing
+// cleanly.
+const DefaultGrace = 3 * time.Second
+
 func runServer(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("chapters run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", DefaultAddr, "`HOST:PORT` to listen on; port 0 picks a free port")
 	maxThreads := fs.Int("max-threads", 0, "lower the Go runtime's OS-thread limit (default 10000) to `N`, to watch ch01/threaded die of thread exhaustion")
+	grace := fs.Duration("grace", DefaultGrace, "on SIGINT or SIGTERM, give busy connections up to `DURATION` to finish (servers of chapter 2 on; 0 closes them at once); a second signal stops at once")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chapters run ID [-addr HOST:PORT] [-max-threads N]\nIDs: see 'chapters list'")
+		fmt.Fprintln(stderr, "usage: chapters run ID [-addr HOST:PORT] [-max-threads N] [-grace DURATION]\nIDs: see 'chapters list'")
 		fs.PrintDefaults()
 	}
 	id, err := parseWithID(fs, args)
@@ -63,8 +73,8 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	go func() { served <- srv.Serve() }()
 	select {
 	case sig := <-signals:
-		fmt.Fprintf(stderr, "chapters run %s: %v, stopping\n", id, sig)
-		if err := srv.Stop(); err != nil {
+		say := func(msg string) { fmt.Fprintf(stderr, "chapters run %s: %s\n", id, msg) }
+		if err := stop(srv, *grace, sig, signals, say); err != nil {
 			fmt.Fprintf(stderr, "chapters run %s: stop: %v\n", id, err)
 			return 1
 		}
@@ -125,4 +135,27 @@ func listenHint(err error) string {
 		return "; -addr takes HOST:PORT with an IP address, such as 127.0.0.1:8888 or [::1]:0 (port 0 picks a free port)"
 	}
 	return ""
+}
+
+// stop stops srv after the signal sig: gracefully if it can (catalog.Graceful) and grace is
+// above zero, giving its busy connections up to grace; at once if it cannot, or if another
+// signal comes meanwhile. say reports each step.
+func stop(srv catalog.Server, grace time.Duration, sig os.Signal, signals <-chan os.Signal,
+	say func(string)) error {
+	g, ok := srv.(catalog.Graceful)
+	if !ok || grace <= 0 {
+		say(fmt.Sprintf("%v, stopping", sig))
+		return srv.Stop()
+	}
+	say(fmt.Sprintf("%v, stopping gracefully: busy connections have %v to finish; "+
+		"a second signal stops at once", sig, grace))
+	stopped := make(chan error, 1)
+	go func() { stopped <- g.Shutdown(grace) }()
+	select {
+	case err := <-stopped:
+		return err
+	case again := <-signals:
+		say(fmt.Sprintf("%v, stopping at once", again))
+		return errors.Join(srv.Stop(), <-stopped)
+	}
 }
