@@ -104,9 +104,6 @@ func TestEchoServerShutdownIdleAndBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	bulk := serverTestDial(t, "tcp", et.addr)
-	if err := bulk.(*net.TCPConn).SetReadBuffer(16 << 10); err != nil {
-		t.Fatal(err)
-	}
 	lines := testutil.Lines(160000, 100) // 16 MiB: more than the kernel's buffers hold
 	sent := make(chan error, 1)
 	go func() { _, err := bulk.Write(lines); sent <- err }()

@@ -43,13 +43,16 @@ func TestFaultGracefulStop(t *testing.T) {
 	t.Run("second signal", func(t *testing.T) { gracefulSecondSignal(t, exe) })
 }
 
-// gracefulEcho: each client has its first line echoed, then sends 256 KiB of lines without
-// reading (its small receive buffer makes the server hold echoes back) and reads the first
-// echo. Then SIGTERM: each must read every echo, then EOF.
+// gracefulEcho: each client has its first line echoed, then sends 1 MiB of lines without
+// reading, more than the kernel's buffers hold on the way there and back, so the server has
+// echoes owed and lines unread, and reads the first echo. Then SIGTERM: each must read every
+// echo, then EOF. (A receive buffer made tiny with SO_RCVBUF would hold the server back with
+// less, but on loopback it drops 64 KiB segments and stalls the transfer on retransmission
+// timers.)
 func gracefulEcho(t *testing.T, exe, id string) {
 	testutil.CheckLeaks(t)
 	p := startChapters(t, exe, "run", id, "-addr", "127.0.0.1:0", "-grace", gracefulPeriod.String())
-	lines := testutil.Lines(2600, 100)
+	lines := testutil.Lines(10500, 100)
 	var ready, finished sync.WaitGroup
 	signalled := make(chan struct{})
 	for i := range gracefulClients {
@@ -80,7 +83,6 @@ func gracefulEchoClient(t *testing.T, addr string, i int, lines []byte, ready *s
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(4 * ioTimeout))
-	c.(*net.TCPConn).SetReadBuffer(8 << 10)
 	r := bufio.NewReader(c)
 	hello := fmt.Sprintf("hello %d\n", i)
 	if _, err := io.WriteString(c, hello); err != nil {
