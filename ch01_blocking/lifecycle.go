@@ -11,6 +11,7 @@ import "sync"
 type Lifecycle struct {
 	mu       sync.Mutex
 	stopping bool          // Stop was called, or Serve has ended
+	draining bool          // Shutdown was called: Serve is finishing its connections' work
 	serving  bool          // Serve was called
 	done     chan struct{} // closed when Serve has released everything
 }
@@ -57,6 +58,31 @@ func (lc *Lifecycle) Stop(wake func(), release func() error) error {
 		if lc.serving {
 			wake()
 		} else {
+			err = release()
+		}
+	}
+	serving, done := lc.serving, lc.doneLocked()
+	lc.mu.Unlock()
+	if serving {
+		<-done
+	}
+	return err
+}
+
+// Shutdown is Stop's graceful form, net/http's Server.Shutdown: the first Shutdown or Stop wakes
+// a running Serve with drain, which lets the connections finish their work before Serve ends,
+// or, before any Serve, releases at once. A Stop after a Shutdown still wakes Serve, with its
+// own wake, to cut the draining short: an impatient second signal. Like Stop, it returns once
+// Serve, if it ran, has ended.
+func (lc *Lifecycle) Shutdown(drain func(), release func() error) error {
+	lc.mu.Lock()
+	var err error
+	if !lc.stopping && !lc.draining {
+		lc.draining = true
+		if lc.serving {
+			drain()
+		} else {
+			lc.stopping = true
 			err = release()
 		}
 	}

@@ -35,6 +35,8 @@ type loop struct {
 	backoff      blocking.AcceptBackoff
 	refused      burst       // connections closed at once because the server cannot watch them
 	lingering    lingerQueue // connections draining after a half-close, until their deadline
+	// graceEnd is when the grace period of a Shutdown ends; zero until one begins.
+	graceEnd time.Time
 }
 
 func newLoop(s *Server) *loop {
@@ -47,10 +49,19 @@ func newLoop(s *Server) *loop {
 	}
 }
 
-func (l *loop) stopping() bool { return l.s.stop.Load() }
+// stopping says whether the loop is to end now: after Stop, or once a Shutdown's draining is
+// done.
+func (l *loop) stopping() bool {
+	if l.s.stop.Load() {
+		return true
+	}
+	return l.s.drain.Load() && l.draining(time.Now())
+}
 
-// accepting says whether to watch the listener in this pass.
-func (l *loop) accepting(now time.Time) bool { return !now.Before(l.resumeAccept) }
+// accepting says whether to watch the listener in this pass: not once draining has closed it.
+func (l *loop) accepting(now time.Time) bool {
+	return l.graceEnd.IsZero() && !now.Before(l.resumeAccept)
+}
 
 // accept takes up to AcceptBatch connections from the listener, until it says EAGAIN, following
 // chapter 1's rules: a connection's own error is skipped, and an error the server cannot live
@@ -160,6 +171,7 @@ func (l *loop) tick(now time.Time) (wait time.Duration, ok bool) {
 		l.lingering.expire(now, l.endLinger),
 		l.resumeAccept.Sub(now),
 		l.refused.report(now, l.log),
+		l.graceLeft(now),
 	} {
 		if d > 0 && (!ok || d < wait) {
 			wait, ok = d, true

@@ -30,6 +30,8 @@ type Server struct {
 	run      func(*loop) error  // the server's loop: pass after pass until Stop
 	admit    func(fd int) error // may refuse a new connection's descriptor (select's wall)
 	stop     atomic.Bool        // set by Stop; the loop checks it every pass
+	drain    atomic.Bool        // set by Shutdown; the loop checks it every pass
+	grace    atomic.Int64       // Shutdown's grace period, a time.Duration, set before drain
 
 	life blocking.Lifecycle
 }
@@ -106,10 +108,21 @@ func (s *Server) closeFDs() error {
 	if s.waker != nil {
 		err = errors.Join(err, s.waker.Close())
 	}
-	if cerr := unix.Close(s.listener); cerr != nil {
-		err = errors.Join(err, fmt.Errorf("close listener: %w", cerr))
+	if s.listener >= 0 {
+		if cerr := unix.Close(s.listener); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close listener: %w", cerr))
+		}
 	}
 	return err
+}
+
+// closeListener closes the listener early, for a loop that begins draining; closeFDs then
+// leaves it alone. Only the loop's goroutine calls it.
+func (s *Server) closeListener(log *slog.Logger) {
+	if err := unix.Close(s.listener); err != nil {
+		log.Warn("close listener", "err", err)
+	}
+	s.listener = -1
 }
 
 // log is where the server reports: Logger, or slog.Default() when that is nil, with the

@@ -57,6 +57,9 @@ func (s *EchoServer) pauseAccepting(err error) {
 }
 
 func (s *EchoServer) resumeAccepting() {
+	if s.draining {
+		return // Shutdown has closed the listener meanwhile
+	}
 	if err := s.loop.AddHandler(s.listener, s.accept, READ); err != nil {
 		s.fatal = err
 		s.log.Error("cannot watch the listener again; stopping", "err", err)

@@ -68,17 +68,18 @@ func (s *EchoServer) handle(c *echoConn, events uint32) {
 	switch {
 	case err != nil:
 		s.drop(c, err)
-	case c.Finished():
+	case c.Finished(), s.draining && c.Idle():
 		s.drop(c, nil)
 	default:
 		if !was && c.Lingering() {
 			if c.Err() != nil {
 				s.log.Warn("closing connection", "fd", c.FD(), "err", c.Err())
 			}
-			c.linger = s.loop.CallLater(nonblocking.LingerTimeout, func() { s.drop(c, nil) })
+			c.linger = s.loop.CallLater(nonblocking.LingerTimeout, func() { s.drop(c, nil); s.stopIfDrained() })
 		}
 		s.watch(c)
 	}
+	s.stopIfDrained()
 }
 
 // watch tells the loop what c wants now: READ while it reads and is not too far behind

@@ -8,7 +8,6 @@ package ioloop
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -37,6 +36,8 @@ type EchoServer struct {
 	fatal   error                  // an accept error the server cannot live with; it ends Serve
 
 	idleTimeout time.Duration // SetIdleTimeout's; zero: none
+	// draining: Shutdown has begun; the listener is closed, and connections close once idle.
+	draining bool
 
 	life blocking.Lifecycle
 }
@@ -120,14 +121,12 @@ func (s *EchoServer) closeConns() {
 	for _, c := range s.conns {
 		s.drop(c, nil)
 	}
-	s.loop.RemoveHandler(s.listener)
+	if s.listener >= 0 {
+		s.loop.RemoveHandler(s.listener)
+	}
 }
 
 // closeFDs closes the listener, the spare and the loop (its monitor and waker). Called once.
 func (s *EchoServer) closeFDs() error {
-	err := s.reserve.Close()
-	if cerr := unix.Close(s.listener); cerr != nil {
-		err = errors.Join(err, fmt.Errorf("close listener: %w", cerr))
-	}
-	return errors.Join(err, s.loop.Close())
+	return errors.Join(s.reserve.Close(), s.closeListener(), s.loop.Close())
 }

@@ -34,8 +34,9 @@ var lineEnd = []byte("\n")
 // arrive, then EOF, and the rest of what the client sent is drained, not answered with a reset.
 type EchoServer struct {
 	*TCPServer
-	conns map[*echoConn]struct{} // open connections, for CloseAllConnections
+	conns map[*echoConn]struct{} // open connections, for CloseAllConnections and Shutdown
 	idle  time.Duration          // WithIdleTimeout's; zero: none
+	drain shutdown
 }
 
 // NewEchoServer makes an echo server; opts are TCPServer's. Its streams hold at most 64 KiB of
@@ -54,6 +55,7 @@ func NewEchoServer(opts ...ServerOption) *EchoServer {
 // when it opens, and named for what they do: a method value written at each call
 // (stream.ReadUntil(lineEnd, c.echoLine)) would allocate every line.
 type echoConn struct {
+	server            *EchoServer
 	stream            *IOStream
 	echo              func([]byte)
 	readNext, tooLong func()
@@ -63,7 +65,7 @@ type echoConn struct {
 
 // HandleStream starts echoing a new connection.
 func (e *EchoServer) HandleStream(stream *IOStream, _ string) {
-	c := &echoConn{stream: stream, idleFor: e.idle}
+	c := &echoConn{server: e, stream: stream, idleFor: e.idle}
 	c.echo, c.readNext, c.tooLong = c.echoLine, c.readLine, c.lineTooLong
 	if e.idle > 0 {
 		c.idle = stream.loop.NewDeadline(stream.Close)
@@ -72,14 +74,20 @@ func (e *EchoServer) HandleStream(stream *IOStream, _ string) {
 	stream.SetCloseCallback(func() {
 		delete(e.conns, c)
 		c.idle.Stop()
+		e.drain.closed(e.loop, len(e.conns))
 	})
 	c.readLine()
 }
 
 // readLine asks for the next line, of at most the stream's MaxBufferSize bytes before its '\n',
-// which the idle timeout, if any, waits for from now. It can fail only on a stream that has
+// which the idle timeout, if any, waits for from now; while the server shuts down, a connection
+// that has nothing more to echo closes instead. Reading can fail only on a stream that has
 // closed, whose close callback has the last word.
 func (c *echoConn) readLine() {
+	if c.server.drain.draining && c.stream.Idle() {
+		c.stream.Close()
+		return
+	}
 	c.idle.Set(c.idleFor)
 	limit := c.stream.cfg.maxBuffer + len(lineEnd)
 	if err := c.stream.ReadUntilLimit(lineEnd, limit, c.echo, c.tooLong); err != nil {
@@ -126,4 +134,31 @@ func (e *EchoServer) CloseAllConnections() {
 		c.stream.Close()
 	}
 	clear(e.conns)
+}
+
+// Shutdown stops the server gracefully: it stops accepting at once (Stop), closes the idle
+// connections at once (IOStream.Idle: every echo sent, no partial line, nothing unread), and
+// lets the others finish: each closes as soon as it is idle, so a client that stops sending gets
+// every echo it is owed, then EOF. When grace is over, the connections still busy are closed
+// anyway. done runs once the last connection has closed. A second Shutdown does nothing, and
+// CloseAllConnections still closes everything at once. Like every method of the server, it runs
+// on the loop's goroutine.
+func (e *EchoServer) Shutdown(grace time.Duration, done func()) {
+	if !e.drain.begin(e.TCPServer, grace, len(e.conns), e.closeBusyConns, done) {
+		return
+	}
+	for c := range e.conns {
+		if c.stream.Idle() {
+			c.stream.Close()
+		}
+	}
+}
+
+// closeBusyConns closes the connections still open when the grace period is over.
+func (e *EchoServer) closeBusyConns() int {
+	n := len(e.conns)
+	for c := range e.conns {
+		closeBusy(c.stream)
+	}
+	return n
 }

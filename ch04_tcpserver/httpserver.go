@@ -7,6 +7,7 @@ package tcpserver
 
 import (
 	"strings"
+	"time"
 
 	ioloop "tornadotcp/ch03_epoll"
 )
@@ -58,8 +59,9 @@ func (app Application) appendResponse(dst []byte, req *Request) []byte {
 type HTTPServer struct {
 	*TCPServer
 	respond  func(dst []byte, req *Request) []byte
-	conns    map[*httpConn]struct{} // open connections, for CloseAllConnections
+	conns    map[*httpConn]struct{} // open connections, for CloseAllConnections and Shutdown
 	timeouts timeouts
+	drain    shutdown
 }
 
 // NewHTTPServer makes a server that answers every request with app; a nil app serves Tornado's
@@ -102,13 +104,19 @@ func (s *HTTPServer) HandleStream(stream *IOStream, address string) {
 	stream.SetCloseCallback(func() {
 		delete(s.conns, c)
 		c.deadline.Stop()
+		s.drain.closed(s.loop, len(s.conns))
 	})
 	c.startTimeouts()
 	c.readNextHead()
 }
 
-// readNextHead waits for the next request. It fails only on a closed stream.
+// readNextHead waits for the next request; while the server shuts down, an idle connection
+// closes instead. Reading fails only on a closed stream.
 func (c *httpConn) readNextHead() {
+	if c.server.drain.draining && c.idle() {
+		c.stream.Close()
+		return
+	}
 	err := c.stream.ReadUntilBlankLine(MaxHeadSize, c.parseHead, c.refuseLongHead)
 	if err != nil {
 		c.stream.Close()
@@ -155,8 +163,12 @@ func (c *httpConn) body(data []byte) {
 // answer writes the application's response and reads the next head: at once while little waits
 // to be sent (readAhead), so that the answers to pipelined requests go out together, else once
 // the answer has gone. A connection not kept alive ends with a lingering close, which sends the
-// answer first.
+// answer first. While the server shuts down, every answer says Connection: close, so the client
+// knows to send no more on this connection.
 func (c *httpConn) answer(req *Request) {
+	if c.server.drain.draining {
+		req.KeepAlive = false
+	}
 	c.out = c.server.respond(c.out[:0], req)
 	if !req.KeepAlive {
 		c.write(c.out, nil)
@@ -206,4 +218,35 @@ func (s *HTTPServer) CloseAllConnections() {
 		c.stream.Close()
 	}
 	clear(s.conns)
+}
+
+// idle reports whether the connection is between requests with nothing in hand: an idle
+// keep-alive connection. One halfway through a request (its head, or its body) or its answer is
+// busy.
+func (c *httpConn) idle() bool { return c.req == nil && c.stream.Idle() }
+
+// Shutdown stops the server gracefully, as net/http's Server.Shutdown does: it stops accepting
+// at once (Stop), closes the idle keep-alive connections at once, and lets the busy ones finish
+// the request in hand, answered with Connection: close, then closes them. When grace is over,
+// the connections still busy are closed anyway. done runs once the last connection has closed.
+// A second Shutdown does nothing, and CloseAllConnections still closes everything at once. Like
+// every method of the server, it runs on the loop's goroutine.
+func (s *HTTPServer) Shutdown(grace time.Duration, done func()) {
+	if !s.drain.begin(s.TCPServer, grace, len(s.conns), s.closeBusyConns, done) {
+		return
+	}
+	for c := range s.conns {
+		if c.idle() {
+			c.stream.Close()
+		}
+	}
+}
+
+// closeBusyConns closes the connections still open when the grace period is over.
+func (s *HTTPServer) closeBusyConns() int {
+	n := len(s.conns)
+	for c := range s.conns {
+		closeBusy(c.stream)
+	}
+	return n
 }

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	blocking "tornadotcp/ch01_blocking"
 	"tornadotcp/internal/catalog"
@@ -18,6 +19,14 @@ import (
 
 // DefaultAddr is where `chapters run` listens unless told otherwise; Tornado's examples use 8888.
 const DefaultAddr = "127.0.0.1:8888"
+
+// DefaultGrace is how long a stopping server lets its busy connections finish before it closes
+// them (-grace). An echo client's lines or an HTTP request in flight need milliseconds on
+// loopback and well under a second across the world, so a few seconds lets every honest client
+// finish, while ending well before a supervisor loses patience and kills the process (docker
+// stop waits 10 s, the bench 5 s): a grace period the supervisor cuts short closes nothing
+// cleanly.
+const DefaultGrace = 3 * time.Second
 
 func runServer(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("chapters run", flag.ContinueOnError)
@@ -28,8 +37,9 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&opts.HeaderTimeout, "header-timeout", 0, "ch04/http: close a connection whose request head takes longer than `D` (default 60s; negative: never)")
 	fs.DurationVar(&opts.IdleTimeout, "idle-timeout", 0, "close a connection idle for `D`: ch04/http between requests (default 75s), ch03/* and ch04/echo with no input (default never); negative: never")
 	fs.DurationVar(&opts.BodyTimeout, "body-timeout", 0, "ch04/http: close a connection whose request body takes longer than `D` (default 60s; negative: never)")
+	grace := fs.Duration("grace", DefaultGrace, "on SIGINT or SIGTERM, give busy connections up to `DURATION` to finish (servers of chapter 2 on; 0 closes them at once); a second signal stops at once")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chapters run ID [-addr HOST:PORT] [-max-threads N] [-header-timeout D] [-idle-timeout D] [-body-timeout D]\nIDs: see 'chapters list'")
+		fmt.Fprintln(stderr, "usage: chapters run ID [-addr HOST:PORT] [-max-threads N] [-header-timeout D] [-idle-timeout D] [-body-timeout D] [-grace DURATION]\nIDs: see 'chapters list'")
 		fs.PrintDefaults()
 	}
 	id, err := parseWithID(fs, args)
@@ -71,8 +81,8 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	go func() { served <- srv.Serve() }()
 	select {
 	case sig := <-signals:
-		fmt.Fprintf(stderr, "chapters run %s: %v, stopping\n", id, sig)
-		if err := srv.Stop(); err != nil {
+		say := func(msg string) { fmt.Fprintf(stderr, "chapters run %s: %s\n", id, msg) }
+		if err := stop(srv, *grace, sig, signals, say); err != nil {
 			fmt.Fprintf(stderr, "chapters run %s: stop: %v\n", id, err)
 			return 1
 		}
@@ -133,4 +143,27 @@ func listenHint(err error) string {
 		return "; -addr takes HOST:PORT with an IP address, such as 127.0.0.1:8888 or [::1]:0 (port 0 picks a free port)"
 	}
 	return ""
+}
+
+// stop stops srv after the signal sig: gracefully if it can (catalog.Graceful) and grace is
+// above zero, giving its busy connections up to grace; at once if it cannot, or if another
+// signal comes meanwhile. say reports each step.
+func stop(srv catalog.Server, grace time.Duration, sig os.Signal, signals <-chan os.Signal,
+	say func(string)) error {
+	g, ok := srv.(catalog.Graceful)
+	if !ok || grace <= 0 {
+		say(fmt.Sprintf("%v, stopping", sig))
+		return srv.Stop()
+	}
+	say(fmt.Sprintf("%v, stopping gracefully: busy connections have %v to finish; "+
+		"a second signal stops at once", sig, grace))
+	stopped := make(chan error, 1)
+	go func() { stopped <- g.Shutdown(grace) }()
+	select {
+	case err := <-stopped:
+		return err
+	case again := <-signals:
+		say(fmt.Sprintf("%v, stopping at once", again))
+		return errors.Join(srv.Stop(), <-stopped)
+	}
 }

@@ -309,3 +309,56 @@ func TestRunUntilSignal(t *testing.T) {
 		})
 	}
 }
+
+// gracefulFake is a server whose Shutdown lasts until Stop, as a busy server's grace period
+// does; it records which of the two was called, and its Shutdown sends the second signal.
+type gracefulFake struct {
+	calls   []string
+	stopped chan struct{}
+	signals chan os.Signal
+}
+
+func (f *gracefulFake) Addr() string { return "127.0.0.1:1" }
+func (f *gracefulFake) Serve() error { return nil }
+
+func (f *gracefulFake) Stop() error {
+	f.calls = append(f.calls, "Stop")
+	close(f.stopped)
+	return nil
+}
+
+func (f *gracefulFake) Shutdown(grace time.Duration) error {
+	f.calls = append(f.calls, fmt.Sprintf("Shutdown(%v)", grace))
+	f.signals <- syscall.SIGINT
+	<-f.stopped
+	return nil
+}
+
+// stop shuts a server down gracefully after a first signal, and stops it at once after a
+// second; with -grace 0 it stops at once.
+func TestRunStopSecondSignal(t *testing.T) {
+	for _, tt := range []struct {
+		grace     time.Duration
+		wantCalls string
+		wantSaid  string
+	}{
+		{time.Hour, "Shutdown(1h0m0s) Stop",
+			"terminated, stopping gracefully: busy connections have 1h0m0s to finish; " +
+				"a second signal stops at once|interrupt, stopping at once"},
+		{0, "Stop", "terminated, stopping"},
+	} {
+		f := &gracefulFake{stopped: make(chan struct{}), signals: make(chan os.Signal, 1)}
+		var said []string
+		err := stop(f, tt.grace, syscall.SIGTERM, f.signals, func(s string) { said = append(said, s) })
+		if err != nil {
+			t.Errorf("grace %v: %v", tt.grace, err)
+		}
+		// Shutdown runs on another goroutine, and stop returns after it has.
+		if got := strings.Join(f.calls, " "); got != tt.wantCalls {
+			t.Errorf("grace %v: calls %q, want %q", tt.grace, got, tt.wantCalls)
+		}
+		if got := strings.Join(said, "|"); got != tt.wantSaid {
+			t.Errorf("grace %v: said %q, want %q", tt.grace, got, tt.wantSaid)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Server is what every chapter's server offers.
@@ -17,6 +18,19 @@ type Server interface {
 	Serve() error
 	// Stop closes the listener and the connections; it may be called more than once.
 	Stop() error
+}
+
+// Graceful is a Server that can also stop without dropping the work in hand, as net/http's
+// Server.Shutdown and nginx's graceful quit do. The servers of chapter 2 onward have it; a
+// caller that holds a Server asks with a type assertion and falls back on Stop.
+type Graceful interface {
+	Server
+	// Shutdown stops accepting at once, closes the idle connections at once, lets the busy
+	// ones finish for at most grace, then closes the rest; it returns, as Stop does, once
+	// every descriptor is closed. A Stop meanwhile, from another goroutine, cuts the grace
+	// short. What idle means is the protocol's: for an echo connection, nothing owed and no
+	// partial line; for HTTP, a keep-alive connection between requests.
+	Shutdown(grace time.Duration) error
 }
 
 // Entry describes one runnable server.

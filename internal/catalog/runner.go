@@ -7,6 +7,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	blocking "tornadotcp/ch01_blocking"
 	ioloop "tornadotcp/ch03_epoll"
@@ -14,12 +15,14 @@ import (
 )
 
 // loopServer is what a runner needs of a server: TCPServer's Listen, Addrs and Stop, which
-// EchoServer and HTTPServer have by embedding it, and a way to close the connections it serves.
+// EchoServer and HTTPServer have by embedding it, and two ways to close the connections it
+// serves, at once and gracefully.
 type loopServer interface {
 	Listen(port int, address string) error
 	Addrs() []string
 	Stop()
 	CloseAllConnections()
+	Shutdown(grace time.Duration, done func())
 }
 
 // runner runs one server on one loop made for it, and meets the Server contract: Addr, Serve
@@ -90,7 +93,7 @@ func (r *runner) Serve() error {
 	err := r.loop.Start() // a Stop queued before Start runs in its first pass
 	// The loop is not running any more, so this goroutine may touch what was its: whatever
 	// ended the loop, nothing is left open.
-	r.shutdown()
+	r.closeAll()
 	return errors.Join(err, r.life.End(r.loop.Close))
 }
 
@@ -98,23 +101,39 @@ func (r *runner) Serve() error {
 // belong to the loop's goroutine, so Stop asks the loop to run them (AddCallback) and to leave
 // after that pass. Before Serve, it closes everything itself and Serve will not run.
 func (r *runner) Stop() error {
-	return r.life.Stop(r.wake, func() error {
-		r.shutdown()
-		return r.loop.Close()
-	})
+	return r.life.Stop(r.wake, r.release)
+}
+
+// release closes everything when Stop or Shutdown comes before Serve.
+func (r *runner) release() error {
+	r.closeAll()
+	return r.loop.Close()
+}
+
+// Shutdown stops the server gracefully (the server's Shutdown: no more accepts, idle
+// connections closed at once, busy ones given up to grace to finish) and waits until Serve has
+// closed every descriptor. A Stop meanwhile, from another goroutine, cuts the grace short.
+func (r *runner) Shutdown(grace time.Duration) error {
+	return r.life.Shutdown(func() { r.drain(grace) }, r.release)
+}
+
+// drain asks the running loop to shut the server down gracefully and to leave once the last
+// connection has closed.
+func (r *runner) drain(grace time.Duration) {
+	_ = r.loop.AddCallback(func() { r.srv.Shutdown(grace, r.loop.Stop) })
 }
 
 // wake asks the running loop to shut the server down and leave. If the loop has closed already,
 // Serve has ended and AddCallback's error says nothing new.
 func (r *runner) wake() {
 	_ = r.loop.AddCallback(func() {
-		r.shutdown()
+		r.closeAll()
 		r.loop.Stop()
 	})
 }
 
-// shutdown stops listening and closes the connections; both steps may be repeated.
-func (r *runner) shutdown() {
+// closeAll stops listening and closes the connections at once; both steps may be repeated.
+func (r *runner) closeAll() {
 	r.srv.Stop()
 	r.srv.CloseAllConnections()
 }

@@ -1,0 +1,87 @@
+// Graceful shutdown: stop accepting, close the idle connections at once, let the busy ones
+// finish for at most a grace period, then close what is left; net/http's Server.Shutdown and
+// nginx's graceful quit, on the loop's timers. Tornado 3.2 has nothing of the kind: its
+// TCPServer.stop closes the listening sockets and leaves every connection to its handler, and
+// Tornado 4.0's HTTPServer.close_all_connections closes every connection, busy or not.
+
+package tcpserver
+
+import (
+	"time"
+
+	nonblocking "tornadotcp/ch02_nonblocking"
+	ioloop "tornadotcp/ch03_epoll"
+)
+
+// Idle reports whether the stream holds nothing in either direction: no output owed, and no
+// input unread, in the stream, in its transport or in the kernel's receive buffer. Closing an
+// idle stream loses nothing, and the kernel, with no input unread, ends the connection with FIN,
+// not with a reset that could destroy the last answer before the peer reads it. What idle means
+// for a protocol (between requests, not halfway through one) is the application's to add. A
+// stream whose kernel buffer cannot be asked about counts as busy; a closed one is idle.
+func (s *IOStream) Idle() bool {
+	if s.closed {
+		return true
+	}
+	if s.owed() > 0 || s.unread() > 0 || s.heldInput() > 0 {
+		return false
+	}
+	n, err := nonblocking.InputPending(s.t.FD())
+	return err == nil && n == 0
+}
+
+// shutdown is the graceful shutdown of a server that keeps its connections (EchoServer,
+// HTTPServer): while draining, each connection closes as soon as it is idle, and a timer ends
+// the grace period.
+type shutdown struct {
+	draining bool
+	deadline *ioloop.Timeout // the end of the grace period
+	done     func()          // runs once, when the last connection has closed
+}
+
+// begin stops the server from accepting, at once, and gives its open connections grace to
+// finish: when it is over, closeBusyConns closes those still open and says how many there were.
+// done runs when the last connection has closed (closed reports each), at once if none is open.
+// It returns false, and does nothing, if a shutdown has begun already.
+func (d *shutdown) begin(s *TCPServer, grace time.Duration, open int,
+	closeBusyConns func() int, done func()) bool {
+	if d.draining {
+		return false
+	}
+	d.draining, d.done = true, done
+	s.Stop()
+	if open == 0 {
+		d.finish(s.loop)
+		return true
+	}
+	d.deadline = s.loop.CallLater(grace, func() {
+		d.deadline = nil
+		n := closeBusyConns()
+		s.log.Warn("tcpserver: the grace period is over; closing the connections still busy",
+			"grace", grace, "connections", n)
+	})
+	return true
+}
+
+// closed is told by each connection's close callback how many are still open.
+func (d *shutdown) closed(loop *ioloop.IOLoop, open int) {
+	if d.draining && open == 0 {
+		d.finish(loop)
+	}
+}
+
+// finish ends the grace period early, the work being done, and runs done once.
+func (d *shutdown) finish(loop *ioloop.IOLoop) {
+	if d.deadline != nil {
+		loop.RemoveTimeout(d.deadline)
+		d.deadline = nil
+	}
+	if done := d.done; done != nil {
+		d.done = nil
+		done()
+	}
+}
+
+// closeBusy ends a connection that is still busy when the grace period is over: what it is
+// owed and what it sent are dropped.
+func closeBusy(stream *IOStream) { stream.Close() }
