@@ -114,8 +114,8 @@ const readAhead = 16 << 10
 // the stream's own buffer is safe.
 func (c *echoConn) echoLine(data []byte) {
 	then := c.readNext
-	if c.stream.Unsent()+len(data) <= readAhead {
-		then = nil
+	if c.stream.Unsent()+len(data) <= readAhead && !c.server.drain.draining {
+		then = nil // a draining server reads on only once the echo has gone, to see it idle
 	}
 	if err := c.stream.Write(data, then); err != nil {
 		c.stream.Close()
