@@ -67,7 +67,7 @@ func TestRunTimeoutFlags(t *testing.T) {
 	}
 }
 
-// The failure, end to end: ch04/http in a process limited to 64 descriptors, 80
+// Slowloris at the descriptor limit: ch04/http in a process limited to 64 descriptors, 80
 // connections that send half a request head and stop, and probes: a fresh client's GET / every
 // few hundred milliseconds. Without a header timeout the slowloris connections hold every
 // descriptor and the backlog, and no probe is answered; with one, they are closed at the
