@@ -15,7 +15,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -65,14 +64,9 @@ func TestFaultDescriptorLimit(t *testing.T) {
 // fdlimitBuild builds the chapters command into a directory of the test's.
 func fdlimitBuild(t *testing.T) string {
 	t.Helper()
-	goCmd, err := exec.LookPath("go")
+	bin, err := testutil.BuildChapters(t.TempDir())
 	if err != nil {
-		t.Fatalf("this test builds the chapters command and needs the go command: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "chapters")
-	out, err := exec.Command(goCmd, "build", "-o", bin, "tornadotcp/chapters").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return bin
 }

@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,10 +30,9 @@ const gracefulClients = 100
 const gracefulPeriod = 20 * time.Second
 
 func TestFaultGracefulStop(t *testing.T) {
-	exe := filepath.Join(t.TempDir(), "chapters")
-	out, err := exec.Command("go", "build", "-o", exe, "tornadotcp/chapters").CombinedOutput()
+	exe, err := testutil.BuildChapters(t.TempDir())
 	if err != nil {
-		t.Fatalf("go build tornadotcp/chapters: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	for _, id := range []string{"ch04/echo", "ch03/epoll", "ch02/poll"} {
 		t.Run(id, func(t *testing.T) { gracefulEcho(t, exe, id) })

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -24,11 +23,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	chaptersBinary = filepath.Join(dir, "chapters")
-	out, err := exec.Command("go", "build", "-o", chaptersBinary, "tornadotcp/chapters").CombinedOutput()
-	if err != nil {
-		buildErr = fmt.Errorf("go build tornadotcp/chapters: %w\n%s", err, out)
-	}
+	chaptersBinary, buildErr = testutil.BuildChapters(dir)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

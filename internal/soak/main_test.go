@@ -3,9 +3,9 @@ package soak
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"tornadotcp/internal/testutil"
 )
 
 // chaptersBinary is the real `chapters` command, built once for the tests that soak the book's
@@ -22,11 +22,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	chaptersBinary = filepath.Join(dir, "chapters")
-	out, err := exec.Command("go", "build", "-o", chaptersBinary, "tornadotcp/chapters").CombinedOutput()
-	if err != nil {
-		buildErr = fmt.Errorf("go build tornadotcp/chapters: %w\n%s", err, out)
-	}
+	chaptersBinary, buildErr = testutil.BuildChapters(dir)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

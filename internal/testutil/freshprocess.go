@@ -4,8 +4,10 @@ package testutil
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,4 +38,15 @@ func InFreshProcess(t *testing.T) bool {
 		t.Fatalf("%s in a fresh process failed: %v", name, err)
 	}
 	return true
+}
+
+// BuildChapters builds the chapters command into dir and returns the binary's path, for tests
+// that start servers as processes of their own (`chapters run ID`), the way the bench does.
+func BuildChapters(dir string) (string, error) {
+	bin := filepath.Join(dir, "chapters")
+	out, err := exec.Command("go", "build", "-o", bin, "tornadotcp/chapters").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build tornadotcp/chapters: %w\n%s", err, out)
+	}
+	return bin, nil
 }
