@@ -55,8 +55,8 @@ func TestTablesFairness(t *testing.T) {
 	if len(tables) != 1 || tables[0].Name != "fairness" {
 		t.Fatalf("tables: %+v", tables)
 	}
-	got := tables[0].Markdown()
-	for _, want := range []string{"| ch04/echo |          200 | echo lines      |            50 |     12.3 |     45.7 |     50.0 |", "97.2", "| ch04/http |", "pipelined GET /", "failed: fresh client 3: i/o timeout"} {
+	got := tables[0].Markdown() + tables[0].notes()
+	for _, want := range []string{"| ch04/echo |          200 | echo lines      |            50 |     12.3 |     45.7 |     50.0 |", "97.2", "| ch04/http |", "pipelined GET /", "failed (note 1)", "- Note 1: ch04/http, 50 busy clients: failed: fresh client 3: i/o timeout"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("fairness table lacks %q:\n%s", want, got)
 		}

@@ -20,6 +20,9 @@ type Table struct {
 	Header []string
 	Right  []bool // right-align this column (numbers)
 	Rows   [][]string
+	// Notes hold the long outcomes (a server's last words): the row's result cell says
+	// "died (note 1)" and note 1 is printed under the table, so no column runs off the page.
+	Notes []string
 }
 
 // Markdown renders the table with its columns padded to a common width.
@@ -180,10 +183,56 @@ func Tables(results []Result) []Table {
 	var out []Table
 	for _, t := range []Table{idle, idleCPU, pingPong, watch, httpTable, stalled, fairness} {
 		if len(t.Rows) > 0 {
-			out = append(out, t)
+			out = append(out, t.withNotes())
 		}
 	}
 	return out
+}
+
+// maxOutcome is the widest result cell kept in the table; a longer one becomes a note.
+const maxOutcome = 24
+
+// withNotes moves each long result cell (the last column) under the table as a note.
+func (t Table) withNotes() Table {
+	for _, row := range t.Rows {
+		last := len(row) - 1
+		if utf8.RuneCountInString(row[last]) <= maxOutcome {
+			continue
+		}
+		t.Notes = append(t.Notes, fmt.Sprintf("%s, %s %s: %s", row[0], row[1], strings.ToLower(t.Header[1]), row[last]))
+		word, _, _ := strings.Cut(row[last], ":")
+		row[last] = noteRef(word, len(t.Notes))
+	}
+	return t
+}
+
+// noteRef is a result cell pointing at note n: "died (note 2)".
+func noteRef(cell string, n int) string {
+	word, _, _ := strings.Cut(cell, " (note ")
+	return fmt.Sprintf("%s (note %d)", word, n)
+}
+
+// noteIndex is the note a result cell points at, if it does.
+func noteIndex(cell string) (int, bool) {
+	_, ref, ok := strings.Cut(cell, " (note ")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(ref, ")"))
+	return n, err == nil && n > 0
+}
+
+// notes renders the table's notes as a list under it, or nothing.
+func (t Table) notes() string {
+	if len(t.Notes) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n")
+	for i, n := range t.Notes {
+		fmt.Fprintf(&b, "- Note %d: %s\n", i+1, n)
+	}
+	return b.String()
 }
 
 const dash = "—"
@@ -270,7 +319,7 @@ func WriteMarkdown(w io.Writer, rep *Report) error {
 		return err
 	}
 	for _, t := range Tables(rep.Summary) {
-		if _, err := fmt.Fprintf(w, "\n### %s\n\n%s", t.Title, t.Markdown()); err != nil {
+		if _, err := fmt.Fprintf(w, "\n### %s\n\n%s%s", t.Title, t.Markdown(), t.notes()); err != nil {
 			return err
 		}
 	}

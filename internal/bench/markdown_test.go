@@ -60,11 +60,14 @@ func TestTablesRows(t *testing.T) {
 		t.Errorf("idle rows: %s\nwant: %s", got, want)
 	}
 	died := idle.Rows[3]
-	if died[2] != "612" || died[4] != dash || !strings.HasPrefix(died[6], "died: exit status 2: runtime: program exceeds") {
-		t.Errorf("died row = %q, want served 612, no RSS, and the server's last words", died)
+	if died[2] != "612" || died[4] != dash || died[6] != "died (note 1)" {
+		t.Errorf("died row = %q, want served 612, no RSS, and a pointer to the server's last words", died)
 	}
-	if !strings.Contains(idle.Markdown(), `limit \| boom`) {
-		t.Errorf("a '|' in a message is not escaped:\n%s", idle.Markdown())
+	if len(idle.Notes) != 1 || !strings.HasPrefix(idle.Notes[0], "ch01/threaded, 1000 connections: died: exit status 2: runtime: program exceeds") {
+		t.Errorf("idle notes = %q, want the server's last words, naming the row", idle.Notes)
+	}
+	if !strings.Contains(idle.notes(), `limit \| boom`) {
+		t.Errorf("a '|' in a message is not escaped:\n%s", idle.notes())
 	}
 	if got := pingPong.Rows[0]; got[0] != "ch00/net" || got[1] != "1" || got[5] != "65.2" || got[6] != "0" || got[7] != "ok" {
 		t.Errorf("first ping-pong row = %q", got)
@@ -92,7 +95,7 @@ func TestWriteMarkdown(t *testing.T) {
 		}
 	}
 	for _, tb := range Tables(rep.Summary) {
-		if !strings.Contains(out, tb.Markdown()) {
+		if !strings.Contains(out, tb.Markdown()+tb.notes()) {
 			t.Errorf("markdown lacks the %s table exactly as its own file has it", tb.Name)
 		}
 	}

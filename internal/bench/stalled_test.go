@@ -48,10 +48,13 @@ func TestStalledTable(t *testing.T) {
 	tb := tables[0]
 	want := [][]string{
 		{"ch03/epoll", "100", "echo", "8.0", "20.0", "122.9", "1.5", "9.0", "ok"},
-		{"ch04/http", "100", "http", dash, dash, dash, dash, dash, "failed: stalled client 41 of 100: the server is still reading"},
+		{"ch04/http", "100", "http", dash, dash, dash, dash, dash, "failed (note 1)"},
 	}
 	if !slices.EqualFunc(tb.Rows, want, slices.Equal) {
 		t.Errorf("rows:\n%q\nwant:\n%q", tb.Rows, want)
+	}
+	if want := []string{"ch04/http, 100 stalled clients: failed: stalled client 41 of 100: the server is still reading"}; !slices.Equal(tb.Notes, want) {
+		t.Errorf("notes %q, want %q", tb.Notes, want)
 	}
 	if !strings.Contains(tb.Markdown(), "RSS 2 s after they left (MiB)") {
 		t.Errorf("the header does not say when the last RSS was read:\n%s", tb.Markdown())

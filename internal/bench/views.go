@@ -1,0 +1,114 @@
+// Each chapter's view of the results: its own servers, the baselines and the chapter before,
+// in Markdown tables the chapter embeds (book/results/ch0N-NAME.md), so that no chapter shows
+// every server of the book.
+
+package bench
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// View is one chapter's tables: Tables names which (Table.Name) and Servers which rows, by id
+// prefix ("ch02/" is every chapter 2 server). No Servers means every row.
+type View struct {
+	Chapter string // "ch02": the files are ch02-idle.md, ch02-pingpong.md, ...
+	Tables  []string
+	Servers []string
+}
+
+// Baselines are the rows every chapter shows beside its own: Go's net package (ch00/net, and
+// ch00/http for HTTP), the C floor, gnet, nginx and the real Tornado.
+var Baselines = []string{"ch00/", CEpoll, GnetEcho, NginxHTTP, "tornado/"}
+
+// Views is the table of chapter views: a new chapter's tables are one line here (its own
+// servers, then the previous chapter's; the baselines come with every view but chapter 7's,
+// which compares every server).
+var Views = []View{
+	{"ch01", []string{"idle", "pingpong"}, withBaselines("ch01/")},
+	{"ch02", []string{"idle", "idlecpu", "pingpong", "watchcost"}, withBaselines("ch02/", "ch01/")},
+	{"ch03", []string{"idle", "idlecpu", "pingpong", "watchcost"}, withBaselines("ch03/", "ch02/")},
+	{"ch04", []string{"idle", "pingpong", "http"}, withBaselines("ch04/", "ch03/")},
+	{"ch07", []string{"stalled", "fairness"}, nil},
+}
+
+func withBaselines(servers ...string) []string { return append(servers, Baselines...) }
+
+// shows reports whether the view has server's rows.
+func (v View) shows(server string) bool {
+	if v.Servers == nil {
+		return true
+	}
+	return slices.ContainsFunc(v.Servers, func(p string) bool {
+		return server == p || strings.HasSuffix(p, "/") && strings.HasPrefix(server, p)
+	})
+}
+
+// ViewFiles renders each view's tables from rep, keyed by file name (ch01-idle.md): a caption
+// saying what ran the servers that are not the book's, the table, and its notes.
+func ViewFiles(rep *Report) map[string][]byte {
+	tables := Tables(rep.Summary)
+	files := map[string][]byte{}
+	for _, v := range Views {
+		for _, name := range v.Tables {
+			i := slices.IndexFunc(tables, func(t Table) bool { return t.Name == name })
+			if i < 0 {
+				continue
+			}
+			t := tables[i].only(v.shows)
+			if len(t.Rows) == 0 {
+				continue
+			}
+			var b strings.Builder
+			b.WriteString(caption(rep, t) + "\n\n")
+			b.WriteString(t.Markdown())
+			b.WriteString(t.notes())
+			files[v.Chapter+"-"+name+".md"] = []byte(b.String())
+		}
+	}
+	return files
+}
+
+// only is t with the rows whose server keep says to keep, and their notes renumbered.
+func (t Table) only(keep func(server string) bool) Table {
+	out := t
+	out.Rows, out.Notes = nil, nil
+	for _, row := range t.Rows {
+		if !keep(row[0]) {
+			continue
+		}
+		row = slices.Clone(row)
+		last := len(row) - 1
+		if n, ok := noteIndex(row[last]); ok {
+			out.Notes = append(out.Notes, t.Notes[n-1])
+			row[last] = noteRef(row[last], len(out.Notes))
+		}
+		out.Rows = append(out.Rows, row)
+	}
+	return out
+}
+
+// caption is the line above a table: its title and, for rows of servers that are not the
+// book's, what ran them. The real Tornado's rows get said twice over, because they are not the Tornado this book
+// mirrors.
+func caption(rep *Report, t Table) string {
+	var parts []string
+	for _, r := range rep.Summary {
+		if r.External == "" || !slices.ContainsFunc(t.Rows, func(row []string) bool { return row[0] == r.Server }) {
+			continue
+		}
+		part := fmt.Sprintf("`%s`: %s", r.Server, strings.TrimSuffix(r.External, "."))
+		if strings.HasPrefix(r.Server, "tornado/") {
+			part += ", on asyncio: not Tornado 3.2, which this book mirrors"
+		}
+		if !slices.Contains(parts, part) {
+			parts = append(parts, part)
+		}
+	}
+	c := "*" + t.Title + ".*"
+	if len(parts) > 0 {
+		c += " " + strings.Join(parts, "; ") + "."
+	}
+	return c
+}
