@@ -18,27 +18,29 @@ type Chart struct {
 // Charts builds the book's charts from results (normally a Summary), leaving out those with no
 // data: memory per idle connection by server and count; CPU per message by server and
 // connection count; and, once the plan has them, idle CPU, the cost of watching idle sockets and
-// HTTP requests per second.
+// HTTP requests per second. The cost of watching idle sockets is on a log axis: its point is
+// how it grows with their number, from tens of µs to thousands.
 func Charts(results []Result) []Chart {
 	specs := []struct {
 		name, title, ylabel, group string
 		kind                       Kind
 		value                      func(Result) float64
+		log                        bool
 	}{
 		{"idle-rss", "Server memory per idle connection", "RSS per connection (KiB)", " connections", KindIdle,
-			func(r Result) float64 { return r.Idle.RSSPerConnKiB }},
+			func(r Result) float64 { return r.Idle.RSSPerConnKiB }, false},
 		{"pingpong-cpu", "Server CPU per echoed message (64-byte lines)", "server CPU µs per message", " connections", KindPingPong,
-			func(r Result) float64 { return r.PingPong.CPUMicrosPerMsg }},
+			func(r Result) float64 { return r.PingPong.CPUMicrosPerMsg }, false},
 		{"idlecpu", "Server CPU while connections sit idle", "CPU seconds per second", " idle connections", KindIdleCPU,
-			func(r Result) float64 { return r.IdleCPU.CPUPerWallSecond }},
+			func(r Result) float64 { return r.IdleCPU.CPUPerWallSecond }, false},
 		{"watchcost-cpu", "Server CPU per message, one active connection beside idle ones", "server CPU µs per message", " idle", KindWatchCost,
-			func(r Result) float64 { return r.PingPong.CPUMicrosPerMsg }},
+			func(r Result) float64 { return r.PingPong.CPUMicrosPerMsg }, true},
 		{"http-rps", "HTTP helloworld: GET / requests per second, keep-alive", "requests per second", " connections", KindHTTP,
-			func(r Result) float64 { return r.HTTP.PerSecond }},
+			func(r Result) float64 { return r.HTTP.PerSecond }, false},
 	}
 	var out []Chart
 	for _, spec := range specs {
-		c := Chart{Name: spec.name, BarChart: BarChart{Title: spec.title, YLabel: spec.ylabel}}
+		c := Chart{Name: spec.name, BarChart: BarChart{Title: spec.title, YLabel: spec.ylabel, Log: spec.log}}
 		var counts []int
 		var rows []Result
 		for _, r := range results {
@@ -51,6 +53,10 @@ func Charts(results []Result) []Chart {
 			}
 			if !slices.Contains(c.Series, r.Server) {
 				c.Series = append(c.Series, r.Server)
+			}
+			if isTornado(r.Server) && r.External != "" && c.Footnote == "" {
+				ext, _, _ := strings.Cut(r.External, " (") // without the interpreter's path
+				c.Footnote = "tornado/*: " + notTornado32(ext)
 			}
 		}
 		if len(rows) == 0 {

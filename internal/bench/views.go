@@ -10,11 +10,13 @@ import (
 	"strings"
 )
 
-// View is one chapter's tables: Tables names which (Table.Name) and Servers which rows, by id
-// prefix ("ch02/" is every chapter 2 server). No Servers means every row.
+// View is one chapter's tables and charts: Tables names which tables (Table.Name), Charts which
+// charts (Chart.Name), and Servers which rows, by id or id prefix ("ch02/" is every chapter 2
+// server). No Servers means every row.
 type View struct {
-	Chapter string // "ch02": the files are ch02-idle.md, ch02-pingpong.md, ...
+	Chapter string // "ch02": the files are ch02-idle.md, ch02-watchcost-cpu.svg, ...
 	Tables  []string
+	Charts  []string
 	Servers []string
 }
 
@@ -26,11 +28,11 @@ var Baselines = []string{"ch00/", CEpoll, GnetEcho, NginxHTTP, "tornado/"}
 // servers, then the previous chapter's; the baselines come with every view but chapter 7's,
 // which compares every server).
 var Views = []View{
-	{"ch01", []string{"idle", "pingpong"}, withBaselines("ch01/")},
-	{"ch02", []string{"idle", "idlecpu", "pingpong", "watchcost"}, withBaselines("ch02/", "ch01/")},
-	{"ch03", []string{"idle", "idlecpu", "pingpong", "watchcost"}, withBaselines("ch03/", "ch02/")},
-	{"ch04", []string{"idle", "pingpong", "http"}, withBaselines("ch04/", "ch03/")},
-	{"ch07", []string{"stalled", "fairness"}, nil},
+	{"ch01", []string{"idle", "pingpong"}, []string{"idle-rss", "pingpong-cpu"}, withBaselines("ch01/")},
+	{"ch02", []string{"idle", "idlecpu", "pingpong", "watchcost"}, []string{"idlecpu", "watchcost-cpu"}, withBaselines("ch02/", "ch01/")},
+	{"ch03", []string{"idle", "idlecpu", "pingpong", "watchcost"}, []string{"idle-rss", "pingpong-cpu", "watchcost-cpu"}, withBaselines("ch03/", "ch02/")},
+	{"ch04", []string{"idle", "pingpong", "http"}, []string{"idle-rss", "pingpong-cpu", "http-rps"}, withBaselines("ch04/", "ch03/")},
+	{"ch07", []string{"stalled", "fairness"}, nil, nil},
 }
 
 func withBaselines(servers ...string) []string { return append(servers, Baselines...) }
@@ -45,12 +47,24 @@ func (v View) shows(server string) bool {
 	})
 }
 
-// ViewFiles renders each view's tables from rep, keyed by file name (ch01-idle.md): a caption
-// saying what ran the servers that are not the book's, the table, and its notes.
+// ViewFiles renders each view's tables and charts from rep, keyed by file name (ch01-idle.md,
+// ch01-idle-rss.svg). A table comes with a caption saying what ran the servers that are not the
+// book's, and its notes.
 func ViewFiles(rep *Report) map[string][]byte {
 	tables := Tables(rep.Summary)
 	files := map[string][]byte{}
 	for _, v := range Views {
+		var mine []Result
+		for _, r := range rep.Summary {
+			if v.shows(r.Server) {
+				mine = append(mine, r)
+			}
+		}
+		for _, c := range Charts(mine) {
+			if slices.Contains(v.Charts, c.Name) {
+				files[v.Chapter+"-"+c.Name+".svg"] = c.SVG()
+			}
+		}
 		for _, name := range v.Tables {
 			i := slices.IndexFunc(tables, func(t Table) bool { return t.Name == name })
 			if i < 0 {
@@ -99,8 +113,8 @@ func caption(rep *Report, t Table) string {
 			continue
 		}
 		part := fmt.Sprintf("`%s`: %s", r.Server, strings.TrimSuffix(r.External, "."))
-		if strings.HasPrefix(r.Server, "tornado/") {
-			part += ", on asyncio: not Tornado 3.2, which this book mirrors"
+		if isTornado(r.Server) {
+			part = fmt.Sprintf("`%s`: %s", r.Server, notTornado32(r.External))
 		}
 		if !slices.Contains(parts, part) {
 			parts = append(parts, part)
@@ -111,4 +125,13 @@ func caption(rep *Report, t Table) string {
 		c += " " + strings.Join(parts, "; ") + "."
 	}
 	return c
+}
+
+// isTornado reports whether server is the real Tornado's.
+func isTornado(server string) bool { return strings.HasPrefix(server, "tornado/") }
+
+// notTornado32 says what ran the real Tornado's rows and that it is not the Tornado this book
+// mirrors: "Tornado 6.2 on Python 3.11.2 (/usr/bin/python3), on asyncio: not Tornado 3.2, ...".
+func notTornado32(external string) string {
+	return strings.TrimSuffix(external, ".") + ", on asyncio: not Tornado 3.2, which this book mirrors"
 }
