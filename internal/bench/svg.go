@@ -48,7 +48,9 @@ type box struct {
 }
 
 // textWidth estimates a text's width: sans-serif digits and lower case run about 0.62 em.
-func textWidth(s string, font float64) float64 { return 0.62 * font * float64(utf8.RuneCountInString(s)) }
+func textWidth(s string, font float64) float64 {
+	return 0.62 * font * float64(utf8.RuneCountInString(s))
+}
 
 // SVG renders the chart.
 func (c BarChart) SVG() []byte {
