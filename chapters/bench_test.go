@@ -67,3 +67,60 @@ func TestBenchOutBookResults(t *testing.T) {
 		t.Errorf("usage does not say how to regenerate the book's results:\n%s", stderr.String())
 	}
 }
+
+// -render runs nothing: it redraws a results directory from its bench.json and updates the
+// chapters beside it that embed its tables, and it takes none of the run's flags.
+func TestBenchRender(t *testing.T) {
+	var stderr bytes.Buffer
+	if _, code, ok := parseBenchFlags([]string{"-h"}, &stderr); ok || code != 0 || !strings.Contains(stderr.String(), "go run ./chapters bench -render book/results") {
+		t.Errorf("usage does not say how to re-render the book's results:\n%s", stderr.String())
+	}
+	for _, args := range [][]string{{"-render", "x", "-quick"}, {"-render", "x", "-out", "y"}, {"-render", "x", "-servers", "ch00/net"}} {
+		stderr.Reset()
+		if _, code, ok := parseBenchFlags(args, &stderr); ok || code != 2 {
+			t.Errorf("%q: ok %v, exit %d; want exit 2", args, ok, code)
+		}
+	}
+
+	book := t.TempDir()
+	results := filepath.Join(book, "results")
+	if err := os.Mkdir(results, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	js, err := os.ReadFile("../book/results/bench.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(results, "bench.json"), js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	chapter := filepath.Join(book, "01-one.md")
+	if err := os.WriteFile(chapter, []byte("# One\n\n<!-- bench table: results/ch01-idle.md -->\n<!-- end bench table -->\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	stderr.Reset()
+	if code := bench([]string{"-render", results}, &stdout, &stderr); code != 0 {
+		t.Fatalf("-render: exit %d: %s", code, stderr.String())
+	}
+	table, err := os.ReadFile(filepath.Join(results, "ch01-idle.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(chapter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(got), "\n\n"+string(table)+"\n<!-- end bench table -->") || !strings.Contains(string(table), "| ch01/threaded |") {
+		t.Errorf("the chapter's block was not filled with ch01-idle.md:\n%s", got)
+	}
+	if !strings.Contains(stderr.String(), "tables updated in "+chapter) {
+		t.Errorf("stderr does not name the chapter it changed: %s", stderr.String())
+	}
+	if after, err := os.ReadFile(filepath.Join(results, "bench.json")); err != nil || !bytes.Equal(after, js) {
+		t.Errorf("bench.json changed (%v)", err)
+	}
+	if code := bench([]string{"-render", t.TempDir()}, &stdout, &stderr); code != 1 {
+		t.Errorf("-render of a directory with no bench.json: exit %d, want 1", code)
+	}
+}

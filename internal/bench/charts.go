@@ -55,8 +55,7 @@ func Charts(results []Result) []Chart {
 				c.Series = append(c.Series, r.Server)
 			}
 			if isTornado(r.Server) && r.External != "" && c.Footnote == "" {
-				ext, _, _ := strings.Cut(r.External, " (") // without the interpreter's path
-				c.Footnote = "tornado/*: " + notTornado32(ext)
+				c.Footnote = "tornado/*: " + notTornado32(r.External)
 			}
 		}
 		if len(rows) == 0 {

@@ -15,10 +15,12 @@
 // gnetecho module, a Go module of its own), nginx.go, tornado.go and tornado_scripts.go (the
 // real Tornado, when python3 can import it), run.go (walking the plan), summary.go (one row
 // out of several rounds), markdown.go, charts.go and svg.go (the book's tables and charts),
-// write.go (the files).
+// views.go (each chapter's rows of them), write.go (the files), embed.go (the tables copied
+// into the chapters).
 //
 // `go run ./chapters bench` runs DefaultPlan and writes its files into a new temporary
-// directory; `go run ./chapters bench -out book/results` writes the book's.
+// directory; `go run ./chapters bench -out book/results` writes the book's, and
+// `go run ./chapters bench -render book/results` redraws them from its bench.json.
 //
 // Tornado's own benchmark (demos/benchmark/benchmark.py in 3.2.2) drives its HTTP stack with ab
 // and nothing else; this package is where the book's claims about blocking and non-blocking

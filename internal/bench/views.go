@@ -26,11 +26,12 @@ var Baselines = []string{"ch00/", CEpoll, GnetEcho, NginxHTTP, "tornado/"}
 
 // Views is the table of chapter views: a new chapter's tables are one line here (its own
 // servers, then the previous chapter's; the baselines come with every view but chapter 7's,
-// which compares every server).
+// which compares every server). Chapter 3 also keeps ch01/threaded, the one-thread-per-
+// connection server its text sets the loop against at 10,000 connections.
 var Views = []View{
 	{"ch01", []string{"idle", "pingpong"}, []string{"idle-rss", "pingpong-cpu"}, withBaselines("ch01/")},
 	{"ch02", []string{"idle", "idlecpu", "pingpong", "watchcost"}, []string{"idlecpu", "watchcost-cpu"}, withBaselines("ch02/", "ch01/")},
-	{"ch03", []string{"idle", "idlecpu", "pingpong", "watchcost"}, []string{"idle-rss", "pingpong-cpu", "watchcost-cpu"}, withBaselines("ch03/", "ch02/")},
+	{"ch03", []string{"idle", "idlecpu", "pingpong", "watchcost"}, []string{"idle-rss", "pingpong-cpu", "watchcost-cpu"}, withBaselines("ch03/", "ch02/", "ch01/threaded")},
 	{"ch04", []string{"idle", "pingpong", "http"}, []string{"idle-rss", "pingpong-cpu", "http-rps"}, withBaselines("ch04/", "ch03/")},
 	{"ch07", []string{"stalled", "fairness"}, nil, nil},
 }
@@ -103,24 +104,20 @@ func (t Table) only(keep func(server string) bool) Table {
 	return out
 }
 
-// caption is the line above a table: its title and, for rows of servers that are not the
-// book's, what ran them. The real Tornado's rows get said twice over, because they are not the Tornado this book
-// mirrors.
+// caption is the line above a table: its title and, where it has the real Tornado's rows,
+// what ran them, since that is not the Tornado this book mirrors. (bench.md says what ran the
+// other peers.)
 func caption(rep *Report, t Table) string {
+	c := "*" + t.Title + ".*"
 	var parts []string
 	for _, r := range rep.Summary {
-		if r.External == "" || !slices.ContainsFunc(t.Rows, func(row []string) bool { return row[0] == r.Server }) {
+		if !isTornado(r.Server) || r.External == "" || !slices.ContainsFunc(t.Rows, func(row []string) bool { return row[0] == r.Server }) {
 			continue
 		}
-		part := fmt.Sprintf("`%s`: %s", r.Server, strings.TrimSuffix(r.External, "."))
-		if isTornado(r.Server) {
-			part = fmt.Sprintf("`%s`: %s", r.Server, notTornado32(r.External))
-		}
-		if !slices.Contains(parts, part) {
+		if part := fmt.Sprintf("`%s`: %s", r.Server, notTornado32(r.External)); !slices.Contains(parts, part) {
 			parts = append(parts, part)
 		}
 	}
-	c := "*" + t.Title + ".*"
 	if len(parts) > 0 {
 		c += " " + strings.Join(parts, "; ") + "."
 	}
@@ -130,8 +127,10 @@ func caption(rep *Report, t Table) string {
 // isTornado reports whether server is the real Tornado's.
 func isTornado(server string) bool { return strings.HasPrefix(server, "tornado/") }
 
-// notTornado32 says what ran the real Tornado's rows and that it is not the Tornado this book
-// mirrors: "Tornado 6.2 on Python 3.11.2 (/usr/bin/python3), on asyncio: not Tornado 3.2, ...".
+// notTornado32 says what ran the real Tornado's rows, without the interpreter's path, and that
+// it is not the Tornado this book mirrors: "Tornado 6.2 on Python 3.11.2, on asyncio: not
+// Tornado 3.2, which this book mirrors".
 func notTornado32(external string) string {
-	return strings.TrimSuffix(external, ".") + ", on asyncio: not Tornado 3.2, which this book mirrors"
+	ran, _, _ := strings.Cut(strings.TrimSuffix(external, "."), " (")
+	return ran + ", on asyncio: not Tornado 3.2, which this book mirrors"
 }
