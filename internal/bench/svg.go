@@ -142,7 +142,13 @@ func (c BarChart) render() ([]byte, []box) {
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, %s: %s</title></rect>`+"\n", x, bottom-h, barW*0.9, h, ServerColour(c.Series[s]), esc(c.Series[s]), esc(group), formatValue(v))
 			boxes = append(boxes, box{"bar " + c.Series[s] + " " + group, x, bottom - h, x + barW*0.9, bottom})
 			if font >= 6 {
-				upward("value", x+barW*0.45, bottom-h-3, font, "#222", formatValue(v))
+				// A bar too low to see (an idle server's 0 CPU) has its label in its colour, so
+				// the label says whose it is.
+				fill := "#222"
+				if h < 2 {
+					fill = ServerColour(c.Series[s])
+				}
+				upward("value", x+barW*0.45, bottom-h-3, font, fill, formatValue(v))
 			}
 		}
 	}
@@ -214,13 +220,13 @@ func (c BarChart) note(s, g int) string {
 
 // serverColours gives every server of the plan its colour, the same in every chart: a
 // chapter's echo and HTTP servers share one (no chart shows both), the baselines are greys and
-// browns, and the real Tornado is the one red. Okabe and Ito's colour-blind-safe eight come
+// browns, and the real Tornado is magenta. Okabe and Ito's colour-blind-safe eight come
 // first; the rest are Paul Tol's.
 var serverColours = map[string]string{
 	"ch00/":          "#000000",
 	"ch01/iterative": "#E69F00",
 	"ch01/threaded":  "#D55E00",
-	"ch02/busypoll":  "#CC79A7",
+	"ch02/busypoll":  "#F0E442",
 	"ch02/select":    "#882255",
 	"ch02/poll":      "#AA4499",
 	"ch03/epoll":     "#0072B2",
@@ -231,11 +237,11 @@ var serverColours = map[string]string{
 	CEpoll:           "#999999",
 	GnetEcho:         "#8C6D31",
 	NginxHTTP:        "#666666",
-	"tornado/":       "#CC3311",
+	"tornado/":       "#EE3377",
 }
 
 // otherColours are for servers serverColours does not name, chosen by a hash of the id.
-var otherColours = []string{"#F0E442", "#117733", "#999933", "#DDCC77", "#88CCEE", "#661100"}
+var otherColours = []string{"#CC79A7", "#117733", "#999933", "#DDCC77", "#88CCEE", "#661100"}
 
 // ServerColour is id's colour: its own entry, else its chapter's or family's ("ch04/"), else
 // one of otherColours.
