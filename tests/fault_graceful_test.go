@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	nonblocking "tornadotcp/ch02_nonblocking"
+	tcpserver "tornadotcp/ch04_tcpserver"
+	"tornadotcp/internal/catalog"
 	"tornadotcp/internal/testutil"
 )
 
@@ -346,4 +349,182 @@ func (l *gracefulLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
+}
+
+// graceEndPeriod is the short grace of TestFaultGracefulEnd: its clients are still busy when it
+// ends.
+const graceEndPeriod = 300 * time.Millisecond
+
+// graceEndClients is how many such clients each server has.
+const graceEndClients = 4
+
+// When the grace period ends, the connections still busy are ended with a lingering close, not a
+// plain one: a plain close with input unread makes the kernel send a reset, and the client reads
+// ECONNRESET instead of the answers in flight and EOF. Each client here never finishes: an echo
+// client sends lines as fast as it can, each write ending halfway through a line, so it is never
+// idle; an HTTP client, after a request answered, sends a body of MaxBodySize slowly. Both read
+// while they send, and must read everything the server sent, then EOF; their writes end with
+// the server's close. Shutdown must return after the grace period and within the linger's bound.
+func TestFaultGracefulEnd(t *testing.T) {
+	testutil.CheckLeaks(t) // here, not in the subtests: they run in parallel
+	for _, protocol := range []string{"", "http"} {
+		for _, e := range lingerEntries(protocol) {
+			t.Run(e.ID, func(t *testing.T) {
+				t.Parallel()
+				graceEnd(t, e)
+			})
+		}
+	}
+}
+
+func graceEnd(t *testing.T, e catalog.Entry) {
+	srv := start(t, e)
+	g, ok := srv.Server.(catalog.Graceful)
+	if !ok {
+		t.Fatalf("%s has no Shutdown", e.ID)
+	}
+	var ready sync.WaitGroup
+	results := make(chan error, graceEndClients)
+	for i := range graceEndClients {
+		ready.Add(1)
+		go func() {
+			client := graceEndEcho
+			if e.Protocol == "http" {
+				client = graceEndHTTP
+			}
+			if err := client(srv.Addr(), sync.OnceFunc(ready.Done)); err != nil {
+				results <- fmt.Errorf("client %d: %w", i, err)
+				return
+			}
+			results <- nil
+		}()
+	}
+	ready.Wait()
+	begin := time.Now()
+	if err := g.Shutdown(graceEndPeriod); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	took := time.Since(begin)
+	for range graceEndClients {
+		if err := <-results; err != nil {
+			t.Error(err)
+		}
+	}
+	if hi := graceEndPeriod + nonblocking.LingerTimeout + 5*time.Second; took < graceEndPeriod || took > hi {
+		t.Errorf("Shutdown returned after %v, want between the grace period (%v) and %v",
+			took, graceEndPeriod, hi)
+	}
+	t.Logf("%d busy clients at the end of a %v grace; every one read its answers, then EOF; Shutdown took %v",
+		graceEndClients, graceEndPeriod, took.Round(time.Millisecond))
+}
+
+// graceEndEcho is an echo client of TestFaultGracefulEnd. It calls ready (which runs once) when
+// its first line has been echoed or it has failed, and returns what went wrong, or nil.
+func graceEndEcho(addr string, ready func()) error {
+	c, err := net.DialTimeout("tcp", addr, lingerWait)
+	defer ready()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * lingerWait))
+	// The stream is chunk over and over; a chunk is 12.5 lines of 64 bytes, so every other
+	// write ends halfway through a line.
+	chunk := testutil.Lines(25, 64)[:25*64/2]
+	if _, err := c.Write(chunk[:64]); err != nil {
+		return err
+	}
+	first := make([]byte, 64)
+	if _, err := io.ReadFull(c, first); err != nil {
+		return fmt.Errorf("first echo: %w", err)
+	}
+	ready()
+	sent := make(chan error, 1)
+	go func() {
+		if _, err := c.Write(chunk[64:]); err != nil {
+			sent <- err
+			return
+		}
+		for {
+			if _, err := c.Write(chunk); err != nil {
+				sent <- err
+				return
+			}
+		}
+	}()
+	got, err := 64, error(nil)
+	buf := make([]byte, 64<<10)
+	last := byte('\n')
+	for err == nil {
+		var n int
+		n, err = c.Read(buf)
+		for i, b := range buf[:n] {
+			if b != chunk[(got+i)%len(chunk)] {
+				return fmt.Errorf("echo byte %d is %q, want %q", got+i, b, chunk[(got+i)%len(chunk)])
+			}
+		}
+		if n > 0 {
+			got, last = got+n, buf[n-1]
+		}
+	}
+	if err != io.EOF {
+		return fmt.Errorf("after %d bytes of echoes: %w, want EOF", got, err)
+	}
+	if last != '\n' {
+		return fmt.Errorf("the %d bytes of echoes end halfway through a line", got)
+	}
+	if err := <-sent; !peerGone(err) {
+		return fmt.Errorf("sending: %v, want the server's close to end it", err)
+	}
+	return nil
+}
+
+// graceEndHTTP is an HTTP client of TestFaultGracefulEnd: a request answered, then a POST whose
+// body of MaxBodySize it sends 16 KiB at a time, every 20 ms, so it is still sending when the
+// grace period ends. It reads while it sends; the server owes it no answer for the POST.
+func graceEndHTTP(addr string, ready func()) error {
+	c, err := net.DialTimeout("tcp", addr, lingerWait)
+	defer ready()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * lingerWait))
+	r := bufio.NewReader(c)
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil || resp.Close {
+		return fmt.Errorf("the first answer: %v, Connection: close %v; want keep-alive", err, resp.Close)
+	}
+	head := fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", tcpserver.MaxBodySize)
+	if _, err := io.WriteString(c, head); err != nil {
+		return err
+	}
+	ready()
+	sent := make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		piece := make([]byte, 16<<10)
+		for left := tcpserver.MaxBodySize; left > 0; left -= len(piece) {
+			if _, err := c.Write(piece[:min(len(piece), left)]); err != nil {
+				sent <- err
+				return
+			}
+			<-tick.C
+		}
+		sent <- errors.New("the whole body went: the grace period did not end while it was sent")
+	}()
+	if rest, err := io.ReadAll(r); err != nil || len(rest) != 0 {
+		return fmt.Errorf("%q, then %v; want EOF", rest, err)
+	}
+	if err := <-sent; !peerGone(err) {
+		return fmt.Errorf("sending: %v, want the server's close to end it", err)
+	}
+	return nil
 }
