@@ -361,8 +361,8 @@ const graceEndClients = 4
 // When the grace period ends, the connections still busy are ended with a lingering close, not a
 // plain one: a plain close with input unread makes the kernel send a reset, and the client reads
 // ECONNRESET instead of the answers in flight and EOF. Each client here never finishes: an echo
-// client sends lines as fast as it can, each write ending halfway through a line, so it is never
-// idle; an HTTP client, after a request answered, sends a body of MaxBodySize slowly. Both read
+// client sends lines, each write ending halfway through a line, so it is never
+// idle; an HTTP client, after a request answered, sends a body of MaxBodySize. Neither floods. Both read
 // while they send, and must read everything the server sent, then EOF; their writes end with
 // the server's close. Shutdown must return after the grace period and within the linger's bound.
 func TestFaultGracefulEnd(t *testing.T) {
@@ -419,7 +419,11 @@ func graceEnd(t *testing.T, e catalog.Entry) {
 }
 
 // graceEndEcho is an echo client of TestFaultGracefulEnd. It calls ready (which runs once) when
-// its first line has been echoed or it has failed, and returns what went wrong, or nil.
+// its first line has been echoed or it has failed, and returns what went wrong, or nil. It
+// sends 16 KiB every 2 ms, each write ending halfway through a line, so it is never idle; that
+// is 8 MB/s, a client that sends for ever but does not flood: the lingering close's byte bound
+// (LingerMaxBytes) is for floods, and cuts a client off with a reset even before it has read
+// its answers.
 func graceEndEcho(addr string, ready func()) error {
 	c, err := net.DialTimeout("tcp", addr, lingerWait)
 	defer ready()
@@ -428,28 +432,29 @@ func graceEndEcho(addr string, ready func()) error {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(3 * lingerWait))
-	// The stream is chunk over and over; a chunk is 12.5 lines of 64 bytes, so every other
-	// write ends halfway through a line.
-	chunk := testutil.Lines(25, 64)[:25*64/2]
-	if _, err := c.Write(chunk[:64]); err != nil {
+	block := testutil.Lines(256, 64) // the stream is block over and over
+	if _, err := c.Write(block[:64]); err != nil {
 		return err
 	}
 	first := make([]byte, 64)
 	if _, err := io.ReadFull(c, first); err != nil {
 		return fmt.Errorf("first echo: %w", err)
 	}
+	if _, err := c.Write(block[64:96]); err != nil {
+		return err
+	}
 	ready()
 	sent := make(chan error, 1)
 	go func() {
-		if _, err := c.Write(chunk[64:]); err != nil {
-			sent <- err
-			return
-		}
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		piece := append(block[96:], block[:96]...) // the stream from offset 96 on, a block at a time
 		for {
-			if _, err := c.Write(chunk); err != nil {
+			if _, err := c.Write(piece); err != nil {
 				sent <- err
 				return
 			}
+			<-tick.C
 		}
 	}()
 	got, err := 64, error(nil)
@@ -459,8 +464,8 @@ func graceEndEcho(addr string, ready func()) error {
 		var n int
 		n, err = c.Read(buf)
 		for i, b := range buf[:n] {
-			if b != chunk[(got+i)%len(chunk)] {
-				return fmt.Errorf("echo byte %d is %q, want %q", got+i, b, chunk[(got+i)%len(chunk)])
+			if want := block[(got+i)%len(block)]; b != want {
+				return fmt.Errorf("echo byte %d is %q, want %q", got+i, b, want)
 			}
 		}
 		if n > 0 {
