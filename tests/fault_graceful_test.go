@@ -485,8 +485,9 @@ func graceEndEcho(addr string, ready func()) error {
 }
 
 // graceEndHTTP is an HTTP client of TestFaultGracefulEnd: a request answered, then a POST whose
-// body of MaxBodySize it sends 16 KiB at a time, every 20 ms, so it is still sending when the
-// grace period ends. It reads while it sends; the server owes it no answer for the POST.
+// body of MaxBodySize it sends 8 KiB at a time, every 40 ms (5 s in all), so it is still sending
+// when the grace period and the lingering close after it end. It reads while it sends; the
+// server owes it no answer for the POST.
 func graceEndHTTP(addr string, ready func()) error {
 	c, err := net.DialTimeout("tcp", addr, lingerWait)
 	defer ready()
@@ -513,9 +514,9 @@ func graceEndHTTP(addr string, ready func()) error {
 	ready()
 	sent := make(chan error, 1)
 	go func() {
-		tick := time.NewTicker(20 * time.Millisecond)
+		tick := time.NewTicker(40 * time.Millisecond)
 		defer tick.Stop()
-		piece := make([]byte, 16<<10)
+		piece := make([]byte, 8<<10)
 		for left := tcpserver.MaxBodySize; left > 0; left -= len(piece) {
 			if _, err := c.Write(piece[:min(len(piece), left)]); err != nil {
 				sent <- err
