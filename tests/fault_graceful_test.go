@@ -414,8 +414,8 @@ func graceEnd(t *testing.T, e catalog.Entry) {
 		t.Errorf("Shutdown returned after %v, want between the grace period (%v) and %v",
 			took, graceEndPeriod, hi)
 	}
-	t.Logf("%d busy clients at the end of a %v grace; every one read its answers, then EOF; Shutdown took %v",
-		graceEndClients, graceEndPeriod, took.Round(time.Millisecond))
+	t.Logf("%s: %d busy clients at the end of a %v grace; every one read its answers, then EOF; Shutdown took %v",
+		e.ID, graceEndClients, graceEndPeriod, took.Round(time.Millisecond))
 }
 
 // graceEndEcho is an echo client of TestFaultGracefulEnd. It calls ready (which runs once) when
