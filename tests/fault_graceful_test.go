@@ -372,6 +372,7 @@ func TestFaultGracefulEnd(t *testing.T) {
 			t.Run(e.ID, func(t *testing.T) {
 				t.Parallel()
 				graceEnd(t, e)
+				t.Run("Stop", func(t *testing.T) { graceEndStop(t, e) })
 			})
 		}
 	}
@@ -416,6 +417,46 @@ func graceEnd(t *testing.T, e catalog.Entry) {
 	}
 	t.Logf("%s: %d busy clients at the end of a %v grace; every one read its answers, then EOF; Shutdown took %v",
 		e.ID, graceEndClients, graceEndPeriod, took.Round(time.Millisecond))
+}
+
+// graceEndStop: a Stop during the lingering close that ends a grace period cuts it short. The
+// client, halfway through a line or a request head when the grace period ends, reads EOF (the
+// half-close) and then neither sends nor closes, so the server would drain it for
+// LingerTimeout; after Stop, Shutdown returns at once.
+func graceEndStop(t *testing.T, e catalog.Entry) {
+	srv := start(t, e)
+	g := srv.Server.(catalog.Graceful)
+	c := testutil.Dial(t, srv.Addr())
+	partial := "halfway through a line"
+	if e.Protocol == "http" {
+		partial = "GET / HTTP/1.1\r\nHost: x\r\n"
+	} else {
+		testutil.Echo(t, c, "first\n")
+	}
+	if err := c.Send([]byte(partial)); err != nil {
+		t.Fatal(err)
+	}
+	shut := make(chan error, 1)
+	go func() { shut <- g.Shutdown(graceEndPeriod) }()
+	if rest, err := c.ReadToEOF(); err != nil || len(rest) != 0 {
+		t.Fatalf("at the end of the grace period: %q, %v; want EOF", rest, err)
+	}
+	stopped := time.Now()
+	if err := srv.Stop(); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	select {
+	case err := <-shut:
+		if err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	case <-time.After(lingerWait):
+		t.Fatalf("Shutdown still running %v after Stop", lingerWait)
+	}
+	if took := time.Since(stopped); took >= nonblocking.LingerTimeout {
+		t.Errorf("Shutdown returned %v after Stop, as if the linger had run its course (%v)",
+			took, nonblocking.LingerTimeout)
+	}
 }
 
 // graceEndEcho is an echo client of TestFaultGracefulEnd. It calls ready (which runs once) when
