@@ -393,11 +393,18 @@ func graceEnd(t *testing.T, e catalog.Entry) {
 			if e.Protocol == "http" {
 				client = graceEndHTTP
 			}
-			if err := client(srv.Addr(), sync.OnceFunc(ready.Done)); err != nil {
-				results <- fmt.Errorf("client %d: %w", i, err)
-				return
+			done := sync.OnceFunc(ready.Done)
+			defer done()
+			c, err := net.DialTimeout("tcp", srv.Addr(), lingerWait)
+			if err == nil {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(3 * lingerWait))
+				err = client(c, done)
 			}
-			results <- nil
+			if err != nil {
+				err = fmt.Errorf("client %d: %w", i, err)
+			}
+			results <- err
 		}()
 	}
 	ready.Wait()
@@ -459,20 +466,13 @@ func graceEndStop(t *testing.T, e catalog.Entry) {
 	}
 }
 
-// graceEndEcho is an echo client of TestFaultGracefulEnd. It calls ready (which runs once) when
-// its first line has been echoed or it has failed, and returns what went wrong, or nil. It
+// graceEndEcho is an echo client of TestFaultGracefulEnd on c. It calls ready once its first line
+// has been echoed, and returns what went wrong, or nil. It
 // sends 16 KiB every 2 ms, each write ending halfway through a line, so it is never idle; that
 // is 8 MB/s, a client that sends for ever but does not flood: the lingering close's byte bound
 // (LingerMaxBytes) is for floods, and cuts a client off with a reset even before it has read
 // its answers.
-func graceEndEcho(addr string, ready func()) error {
-	c, err := net.DialTimeout("tcp", addr, lingerWait)
-	defer ready()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(3 * lingerWait))
+func graceEndEcho(c net.Conn, ready func()) error {
 	block := testutil.Lines(256, 64) // the stream is block over and over
 	if _, err := c.Write(block[:64]); err != nil {
 		return err
@@ -525,18 +525,11 @@ func graceEndEcho(addr string, ready func()) error {
 	return nil
 }
 
-// graceEndHTTP is an HTTP client of TestFaultGracefulEnd: a request answered, then a POST whose
+// graceEndHTTP is an HTTP client of TestFaultGracefulEnd on c: a request answered, then a POST whose
 // body of MaxBodySize it sends 8 KiB at a time, every 40 ms (5 s in all), so it is still sending
 // when the grace period and the lingering close after it end. It reads while it sends; the
 // server owes it no answer for the POST.
-func graceEndHTTP(addr string, ready func()) error {
-	c, err := net.DialTimeout("tcp", addr, lingerWait)
-	defer ready()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(3 * lingerWait))
+func graceEndHTTP(c net.Conn, ready func()) error {
 	r := bufio.NewReader(c)
 	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
 		return err
