@@ -18,7 +18,9 @@ import (
 //   - AcceptAgain: that one connection failed, or a signal came; accept the next at once.
 //   - OutOfDescriptors: the connection stays queued and the listener stays readable, so an
 //     accept tried again at once fails again. Spend the Reserve on the waiting client (Refuse);
-//     where the reserve cannot help, leave the listener alone for an AcceptBackoff pause.
+//     with nobody waiting, wait for the next client for at most an AcceptBackoff pause (a loop
+//     watches the listener; a blocking one calls WaitForClient); where the reserve cannot help,
+//     leave the listener alone for the pause.
 //   - Anything else: a server that owns its loop stops and returns the error (chapters 1 to 3,
 //     as net/http's Serve returns an error that is not temporary); chapter 4's accept handler,
 //     which shares its loop with the application, backs off instead.

@@ -90,17 +90,40 @@ func (r *Reserve) Refuse(listener int, err error) (bool, error) {
 // readable reports whether a connection waits in listener's queue, without waiting for one: on
 // a blocking listener, accept would.
 func readable(listener int) (bool, error) {
-	fds := []unix.PollFd{{Fd: int32(listener), Events: unix.POLLIN}}
 	for {
-		_, err := unix.Poll(fds, 0)
+		ready, err := waitReadable(listener, 0)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
-		if err != nil {
-			return false, wrap("poll", err)
-		}
-		return fds[0].Revents&unix.POLLIN != 0, nil
+		return ready, err
 	}
+}
+
+// WaitForClient is how a blocking accept loop pauses when accept fails for want of a descriptor
+// and nobody is waiting (Refuse reported false and nil): it waits until a client arrives or d
+// has passed, whichever comes first; a signal, or Stop's shutdown of the listener, ends it
+// early. A plain sleep would leave a client that arrives during the pause waiting, unanswered,
+// for the rest of it, though the loop could then accept it (the descriptors may be back) or
+// refuse it at once (Refuse); and AcceptBackoff's pauses grow to a second.
+func WaitForClient(listener int, d time.Duration) error {
+	_, err := waitReadable(listener, d)
+	if errors.Is(err, unix.EINTR) {
+		return nil // the caller's accept tries again, which is all a wake-up is for
+	}
+	return err
+}
+
+// waitReadable polls listener for a waiting connection for at most d, rounded up to the
+// millisecond.
+func waitReadable(listener int, d time.Duration) (bool, error) {
+	fds := []unix.PollFd{{Fd: int32(listener), Events: unix.POLLIN}}
+	if _, err := unix.Poll(fds, int((d+time.Millisecond-1)/time.Millisecond)); err != nil {
+		if errors.Is(err, unix.EINTR) {
+			return false, err
+		}
+		return false, wrap("poll", err)
+	}
+	return fds[0].Revents&unix.POLLIN != 0, nil
 }
 
 // Close releases the spare.

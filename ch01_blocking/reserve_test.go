@@ -141,3 +141,35 @@ func TestReserveCannotHelp(t *testing.T) {
 		t.Error("Refuse did not take its spare back")
 	}
 }
+
+// WaitForClient, the pause of a blocking accept loop out of descriptors, ends when a client
+// arrives, not when the pause is over: here the pause is an hour. With nobody coming it ends
+// with the pause, and Stop's shutdown of the listener ends it too.
+func TestWaitForClient(t *testing.T) {
+	testutil.CheckLeaks(t)
+	listener, addr := reserveTestListener(t)
+	if err := WaitForClient(listener, time.Millisecond); err != nil {
+		t.Errorf("WaitForClient with nobody coming: %v", err)
+	}
+	wait := func(what string, arrive func()) {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() { done <- WaitForClient(listener, time.Hour) }()
+		arrive()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("WaitForClient until %s: %v", what, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("WaitForClient did not end when %s", what)
+		}
+	}
+	wait("a client arrives", func() { testutil.Dial(t, addr) })
+	conn, _, err := Accept(listener)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(conn)
+	wait("the listener is shut down", func() { unix.Shutdown(listener, unix.SHUT_RDWR) })
+}

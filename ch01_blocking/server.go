@@ -94,13 +94,20 @@ func (s *Server) acceptLoop() error {
 			case AcceptAgain(err):
 				continue
 			case OutOfDescriptors(err):
-				// Turn the waiting client away at once. With none waiting, or no spare, wait
-				// for descriptors to be freed rather than spin on accept.
-				if refused, _ := s.reserve.Refuse(s.listener, err); refused {
+				// Turn the waiting client away at once. With none waiting, wait for one (it
+				// is then accepted, if descriptors have been freed, or turned away); with no
+				// spare, wait for descriptors to be freed rather than spin on accept.
+				refused, rerr := s.reserve.Refuse(s.listener, err)
+				switch {
+				case refused:
 					backoff.Refused(log, err)
-					continue
+				case rerr != nil:
+					time.Sleep(backoff.Failed(log, err, false))
+				default:
+					if werr := WaitForClient(s.listener, backoff.Failed(log, err, false)); werr != nil {
+						return werr
+					}
 				}
-				time.Sleep(backoff.Failed(log, err, false))
 				continue
 			}
 			return err

@@ -37,6 +37,8 @@ type loop struct {
 	lingering    lingerQueue // connections draining after a half-close, until their deadline
 	// graceEnd is when the grace period of a Shutdown ends; zero until one begins.
 	graceEnd time.Time
+	// graceOver: the grace period has ended, and the connections still busy then are lingering.
+	graceOver bool
 }
 
 func newLoop(s *Server) *loop {

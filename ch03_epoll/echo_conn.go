@@ -41,10 +41,10 @@ func (s *EchoServer) open(fd int) {
 // event suffices because the monitor is level-triggered: data left unread is reported again on
 // the next pass, and reading until EAGAIN would cost an extra, empty, recv per message.
 //
-// A connection that has begun its lingering close (a line too long: the echoes owed have gone and
-// the socket is half-closed) is logged with the reason and gets a timer on the loop: it is
-// closed at the client's EOF, after LingerMaxBytes, or when LingerTimeout has passed, whichever
-// comes first.
+// A connection that has begun its lingering close (a line too long, or the end of a grace
+// period: the echoes owed have gone and the socket is half-closed) is logged with the reason and
+// gets a timer on the loop: it is closed at the client's EOF, after LingerMaxBytes, or when
+// LingerTimeout has passed, whichever comes first.
 func (s *EchoServer) handle(c *echoConn, events uint32) {
 	was := c.Lingering()
 	switch {
@@ -65,6 +65,13 @@ func (s *EchoServer) handle(c *echoConn, events uint32) {
 	if err == nil && events&WRITE != 0 && c.WantWrite() {
 		err = c.HandleWrite()
 	}
+	s.settle(c, was, err)
+}
+
+// settle closes c after its handler if it is done or broken, or idle while the server drains;
+// otherwise it starts the linger's timer if the handler began a lingering close (was says
+// whether c was lingering before) and watches for what c wants now.
+func (s *EchoServer) settle(c *echoConn, was bool, err error) {
 	switch {
 	case err != nil:
 		s.drop(c, err)

@@ -9,15 +9,18 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	nonblocking "tornadotcp/ch02_nonblocking"
 )
 
 // Shutdown stops the server gracefully and waits until Serve has closed every descriptor. The
 // listener is closed at once, so new clients are refused; the idle connections (every echo
 // sent, no partial line, nothing unread: EchoConn.Idle) are closed at once; the others go on
 // being served, each closed as soon as it is idle, so a client that stops sending gets every
-// echo it is owed, then EOF. When grace is over, those still busy are closed anyway. Like Stop it
-// may be called from any goroutine, and before Serve (which then does not run); a Stop meanwhile
-// cuts the grace short.
+// echo it is owed, then EOF. When grace is over, those still busy are ended with a lingering
+// close (closeBusy), which takes at most LingerTimeout more; then whatever is left is closed.
+// Like Stop it may be called from any goroutine, and before Serve (which then does not run); a
+// Stop meanwhile cuts the grace, and the lingering, short.
 func (s *EchoServer) Shutdown(grace time.Duration) error {
 	return s.life.Shutdown(func() {
 		_ = s.loop.AddCallback(func() { s.drain(grace) }) // run by Start's first pass at the latest
@@ -41,7 +44,8 @@ func (s *EchoServer) drain(grace time.Duration) {
 	s.stopIfDrained()
 }
 
-// endGrace closes the connections still busy when the grace period is over.
+// endGrace ends the connections still busy when the grace period is over with a lingering
+// close, and gives them LingerTimeout to finish it, sending what they owe included.
 func (s *EchoServer) endGrace() {
 	if len(s.conns) > 0 {
 		s.log.Warn("the grace period is over; closing the connections still busy",
@@ -50,12 +54,27 @@ func (s *EchoServer) endGrace() {
 	for _, c := range s.conns {
 		s.closeBusy(c)
 	}
+	s.loop.CallLater(nonblocking.LingerTimeout, s.endLingers)
 	s.stopIfDrained()
 }
 
-// closeBusy ends a connection still busy when the grace period is over: what it is owed and
-// what it sent are dropped.
-func (s *EchoServer) closeBusy(c *echoConn) { s.drop(c, nil) }
+// closeBusy ends a connection still busy when the grace period is over as the server ends one it
+// has chosen to end (chapter 2's EchoConn.LingeringClose): no more lines are read, the echoes
+// owed are sent, then it half-closes and drains. A plain close would make the kernel reset the
+// connection if the client had sent more, and the reset can destroy echoes not yet read.
+func (s *EchoServer) closeBusy(c *echoConn) {
+	was := c.Lingering()
+	s.settle(c, was, c.LingeringClose())
+}
+
+// endLingers closes the connections whose lingering close has not finished within
+// LingerTimeout of the grace period's end: the client reads no more, or sends for ever.
+func (s *EchoServer) endLingers() {
+	for _, c := range s.conns {
+		s.drop(c, nil)
+	}
+	s.stopIfDrained()
+}
 
 // stopIfDrained ends the loop, and so Serve, once a draining server has no connection left.
 func (s *EchoServer) stopIfDrained() {

@@ -139,12 +139,12 @@ func (e *EchoServer) CloseAllConnections() {
 // Shutdown stops the server gracefully: it stops accepting at once (Stop), closes the idle
 // connections at once (IOStream.Idle: every echo sent, no partial line, nothing unread), and
 // lets the others finish: each closes as soon as it is idle, so a client that stops sending gets
-// every echo it is owed, then EOF. When grace is over, the connections still busy are closed
-// anyway. done runs once the last connection has closed. A second Shutdown does nothing, and
+// every echo it is owed, then EOF. When grace is over, the connections still busy end with a
+// lingering close (closeBusy), and those still open the linger time later are closed. done runs once the last connection has closed. A second Shutdown does nothing, and
 // CloseAllConnections still closes everything at once. Like every method of the server, it runs
 // on the loop's goroutine.
 func (e *EchoServer) Shutdown(grace time.Duration, done func()) {
-	if !e.drain.begin(e.TCPServer, grace, len(e.conns), e.closeBusyConns, done) {
+	if !e.drain.begin(e.TCPServer, grace, len(e.conns), e.closeBusyConns, e.CloseAllConnections, done) {
 		return
 	}
 	for c := range e.conns {
@@ -154,7 +154,8 @@ func (e *EchoServer) Shutdown(grace time.Duration, done func()) {
 	}
 }
 
-// closeBusyConns closes the connections still open when the grace period is over.
+// closeBusyConns ends the connections still open when the grace period is over with a
+// lingering close.
 func (e *EchoServer) closeBusyConns() int {
 	n := len(e.conns)
 	for c := range e.conns {

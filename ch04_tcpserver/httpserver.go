@@ -249,11 +249,12 @@ func (c *httpConn) idle() bool { return c.req == nil && c.stream.Idle() }
 // Shutdown stops the server gracefully, as net/http's Server.Shutdown does: it stops accepting
 // at once (Stop), closes the idle keep-alive connections at once, and lets the busy ones finish
 // the request in hand, answered with Connection: close, then closes them. When grace is over,
-// the connections still busy are closed anyway. done runs once the last connection has closed.
+// the connections still busy end with a lingering close (closeBusy), and those still open the
+// linger time later are closed. done runs once the last connection has closed.
 // A second Shutdown does nothing, and CloseAllConnections still closes everything at once. Like
 // every method of the server, it runs on the loop's goroutine.
 func (s *HTTPServer) Shutdown(grace time.Duration, done func()) {
-	if !s.drain.begin(s.TCPServer, grace, len(s.conns), s.closeBusyConns, done) {
+	if !s.drain.begin(s.TCPServer, grace, len(s.conns), s.closeBusyConns, s.CloseAllConnections, done) {
 		return
 	}
 	for c := range s.conns {
@@ -263,7 +264,8 @@ func (s *HTTPServer) Shutdown(grace time.Duration, done func()) {
 	}
 }
 
-// closeBusyConns closes the connections still open when the grace period is over.
+// closeBusyConns ends the connections still open when the grace period is over with a
+// lingering close.
 func (s *HTTPServer) closeBusyConns() int {
 	n := len(s.conns)
 	for c := range s.conns {

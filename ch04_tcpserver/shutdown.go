@@ -1,5 +1,5 @@
 // Graceful shutdown: stop accepting, close the idle connections at once, let the busy ones
-// finish for at most a grace period, then close what is left; net/http's Server.Shutdown and
+// finish for at most a grace period, then end what is left with a lingering close; net/http's Server.Shutdown and
 // nginx's graceful quit, on the loop's timers. Tornado 3.2 has nothing of the kind: its
 // TCPServer.stop closes the listening sockets and leaves every connection to its handler, and
 // Tornado 4.0's HTTPServer.close_all_connections closes every connection, busy or not.
@@ -31,20 +31,22 @@ func (s *IOStream) Idle() bool {
 }
 
 // shutdown is the graceful shutdown of a server that keeps its connections (EchoServer,
-// HTTPServer): while draining, each connection closes as soon as it is idle, and a timer ends
-// the grace period.
+// HTTPServer): while draining, each connection closes as soon as it is idle; a timer ends the
+// grace period, and another the lingering close of the connections still busy then.
 type shutdown struct {
 	draining bool
-	deadline *ioloop.Timeout // the end of the grace period
+	deadline *ioloop.Timeout // the end of the grace period, then of the lingering after it
 	done     func()          // runs once, when the last connection has closed
 }
 
 // begin stops the server from accepting, at once, and gives its open connections grace to
-// finish: when it is over, closeBusyConns closes those still open and says how many there were.
-// done runs when the last connection has closed (closed reports each), at once if none is open.
-// It returns false, and does nothing, if a shutdown has begun already.
+// finish: when it is over, closeBusyConns ends those still open with a lingering close and says
+// how many there were; the streams' linger time (WithLinger, 2 s by default) later, closeAll
+// closes whatever is left. done runs when the last connection has closed (closed reports
+// each), at once if none is open. It returns false, and does nothing, if a shutdown has begun
+// already.
 func (d *shutdown) begin(s *TCPServer, grace time.Duration, open int,
-	closeBusyConns func() int, done func()) bool {
+	closeBusyConns func() int, closeAll func(), done func()) bool {
 	if d.draining {
 		return false
 	}
@@ -55,7 +57,7 @@ func (d *shutdown) begin(s *TCPServer, grace time.Duration, open int,
 		return true
 	}
 	d.deadline = s.loop.CallLater(grace, func() {
-		d.deadline = nil
+		d.deadline = s.loop.CallLater(s.streamCfg.lingerTime, closeAll)
 		n := closeBusyConns()
 		s.log.Warn("tcpserver: the grace period is over; closing the connections still busy",
 			"grace", grace, "connections", n)
@@ -82,6 +84,10 @@ func (d *shutdown) finish(loop *ioloop.IOLoop) {
 	}
 }
 
-// closeBusy ends a connection that is still busy when the grace period is over: what it is
-// owed and what it sent are dropped.
-func closeBusy(stream *IOStream) { stream.Close() }
+// closeBusy ends a connection that is still busy when the grace period is over as the server
+// ends one it has chosen to end: with a lingering close, which sends what is owed, half-closes
+// and drains. A plain close would make the kernel reset the connection if the client had sent
+// more, and the reset can destroy answers the client has not read yet. The lingering close's
+// own bounds start at the half-close; begin's second timer bounds the whole of it, the sending
+// included.
+func closeBusy(stream *IOStream) { stream.LingeringClose() }

@@ -20,12 +20,12 @@ import (
 // DefaultAddr is where `chapters run` listens unless told otherwise; Tornado's examples use 8888.
 const DefaultAddr = "127.0.0.1:8888"
 
-// DefaultGrace is how long a stopping server lets its busy connections finish before it closes
-// them (-grace). An echo client's lines or an HTTP request in flight need milliseconds on
-// loopback and well under a second across the world, so a few seconds lets every honest client
-// finish, while ending well before a supervisor loses patience and kills the process (docker
-// stop waits 10 s, the bench 5 s): a grace period the supervisor cuts short closes nothing
-// cleanly.
+// DefaultGrace is how long a stopping server lets its busy connections finish before it ends
+// them with a lingering close, which takes at most 2 s more (-grace). An echo client's lines or
+// an HTTP request in flight need milliseconds on loopback and well under a second across the
+// world, so a few seconds lets every honest client finish, while ending, lingering included,
+// before a supervisor loses patience and kills the process (docker stop waits 10 s): a grace
+// period the supervisor cuts short closes nothing cleanly.
 const DefaultGrace = 3 * time.Second
 
 func runServer(args []string, stdout, stderr io.Writer) int {

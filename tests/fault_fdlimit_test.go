@@ -1,9 +1,12 @@
 //go:build linux
 
 // The descriptor limit, against the real `chapters run` process: under `ulimit -n 256`, 1,000
-// clients arrive with traffic. Every non-blocking server must live through it, close the
-// connections it cannot take at once instead of leaving their clients hanging, keep serving the
-// clients it has, and serve a new client as soon as the others leave.
+// clients arrive with traffic. Every server that holds many connections (chapter 1's threaded one
+// and every non-blocking one) must live through it, close the connections it cannot take at once
+// instead of leaving their clients hanging, keep serving the clients it has, and serve a new
+// client as soon as the others leave. Chapter 1's iterative server holds one connection at a
+// time, so it never nears the limit: it must live through the 1,000 clients, serving them one
+// after another.
 
 package tests
 
@@ -42,12 +45,12 @@ const (
 	fdlimitBound = 5 * time.Second
 )
 
-// TestFaultDescriptorLimit runs every non-blocking server (chapter 2 onward) under the limit.
-// -short runs one server of each kind of loop that is not a copy of another: epoll, and HTTP.
+// TestFaultDescriptorLimit runs every server of chapter 1 onward under the limit. -short runs
+// one server of each kind of loop that is not a copy of another: epoll, and HTTP.
 func TestFaultDescriptorLimit(t *testing.T) {
 	var entries []catalog.Entry
 	for _, e := range catalog.All() {
-		if e.Chapter() >= 2 && (!testing.Short() || e.ID == "ch03/epoll" || e.ID == "ch04/http") {
+		if e.Chapter() >= 1 && (!testing.Short() || e.ID == "ch03/epoll" || e.ID == "ch04/http") {
 			entries = append(entries, e)
 		}
 	}
@@ -56,6 +59,10 @@ func TestFaultDescriptorLimit(t *testing.T) {
 	for _, e := range entries {
 		t.Run(e.ID, func(t *testing.T) {
 			testutil.CheckLeaks(t)
+			if e.Serialises {
+				fdlimitSerialised(t, bin, e)
+				return
+			}
 			fdlimitRun(t, bin, e)
 		})
 	}
@@ -371,6 +378,22 @@ func fdlimitRun(t *testing.T, bin string, e catalog.Entry) {
 	}
 	recovered := time.Since(left)
 
+	s.terminate(t)
+	log := s.log(t)
+	if strings.Contains(log, "fatal error") || strings.Count(log, "accept failed") != 1 {
+		t.Errorf("want one line for the shortage, and no fatal error; stderr:\n%.3000s", log)
+	}
+	slices.Sort(refusedAfter)
+	t.Logf("%s under ulimit -n %d, %d clients: %d served; %d closed at once (%d EOF, %d reset) "+
+		"after p50 %v, p99 %v, max %v from connect; a new client served %v after the others "+
+		"left (%d attempts)", e.ID, fdlimitLimit, fdlimitClients, served, closed, ends["EOF"],
+		ends["reset"], fdlimitPercentile(refusedAfter, 50), fdlimitPercentile(refusedAfter, 99),
+		fdlimitPercentile(refusedAfter, 100), recovered.Round(time.Microsecond), attempts)
+}
+
+// terminate sends SIGTERM and waits, bounded, for exit status 0.
+func (s *fdlimitServer) terminate(t *testing.T) {
+	t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -383,16 +406,87 @@ func fdlimitRun(t *testing.T, bin string, e catalog.Entry) {
 	case <-time.After(fdlimitBound):
 		t.Fatalf("still running %v after SIGTERM", fdlimitBound)
 	}
-	log := s.log(t)
-	if strings.Contains(log, "fatal error") || strings.Count(log, "accept failed") != 1 {
-		t.Errorf("want one line for the shortage, and no fatal error; stderr:\n%.3000s", log)
+}
+
+// fdlimitHeld is how long a client of the one-at-a-time server waits, unanswered, while another
+// holds the server, before fdlimitSerialised lets the other go.
+const fdlimitHeld = 300 * time.Millisecond
+
+// fdlimitSerialised is fdlimitRun for a server that serves one client at a time: its lesson is
+// the wait, not the limit. The 1,000 clients, 100 at a time, each leave once answered: every one
+// must be served, in turn, the others waiting in the listen queue. Then a client that stays holds
+// the server: the next one is not answered while it stays, and is answered once it leaves.
+func fdlimitSerialised(t *testing.T, bin string, e catalog.Entry) {
+	s := fdlimitStart(t, bin, e.ID)
+	if got, want := s.limit(t), fmt.Sprintf("%d/%d", fdlimitLimit, fdlimitLimit); got != want {
+		t.Fatalf("the server's descriptor limit is %s (soft/hard), want %s", got, want)
 	}
-	slices.Sort(refusedAfter)
-	t.Logf("%s under ulimit -n %d, %d clients: %d served; %d closed at once (%d EOF, %d reset) "+
-		"after p50 %v, p99 %v, max %v from connect; a new client served %v after the others "+
-		"left (%d attempts)", e.ID, fdlimitLimit, fdlimitClients, served, closed, ends["EOF"],
-		ends["reset"], fdlimitPercentile(refusedAfter, 50), fdlimitPercentile(refusedAfter, 99),
-		fdlimitPercentile(refusedAfter, 100), recovered.Round(time.Microsecond), attempts)
+	if !s.runtimePoller(t) {
+		t.Errorf("the Go runtime's poller is not open before the first client")
+	}
+
+	ends := make([]string, fdlimitClients)
+	waited := make([]time.Duration, fdlimitClients)
+	inFlight := make(chan struct{}, fdlimitInFlight)
+	var wg sync.WaitGroup
+	for i := range ends {
+		inFlight <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-inFlight }()
+			c := fdlimitConnect(s.addr, fdlimitEcho, i)
+			if c.conn != nil {
+				c.conn.Close()
+			}
+			ends[i], waited[i] = c.end, c.took
+		})
+	}
+	wg.Wait()
+	if s.stopped() {
+		t.Fatalf("the server died; stderr:\n%.3000s", s.log(t))
+	}
+	for i, end := range ends {
+		if end != "served" {
+			t.Errorf("client %d: %s, want served in its turn", i, end)
+		}
+	}
+
+	holder := fdlimitConnect(s.addr, fdlimitEcho, -1)
+	if holder.end != "served" {
+		t.Fatalf("a client after the 1,000: %s", holder.end)
+	}
+	next, err := net.DialTimeout("tcp", s.addr, fdlimitBound)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	req := fdlimitEcho.request(-2)
+	if _, err := next.Write(req); err != nil {
+		t.Fatal(err)
+	}
+	next.SetReadDeadline(time.Now().Add(fdlimitHeld))
+	if n, err := next.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("the next client, while another holds the server: read %d bytes, %v; want "+
+			"no answer yet", n, err)
+	}
+	holder.conn.Close()
+	left := time.Now()
+	next.SetReadDeadline(time.Now().Add(fdlimitBound))
+	got := make([]byte, len(req))
+	if _, err := io.ReadFull(next, got); err != nil || string(got) != string(req) {
+		t.Fatalf("the next client, once the other left: %q, %v; want %q", got, err, req)
+	}
+	answered := time.Since(left)
+
+	s.terminate(t)
+	if log := s.log(t); strings.Contains(log, "fatal error") || strings.Contains(log, "accept failed") {
+		t.Errorf("want no fatal error and no shortage of descriptors; stderr:\n%.3000s", log)
+	}
+	slices.Sort(waited)
+	t.Logf("%s under ulimit -n %d, %d clients, %d at a time, each leaving once answered: all "+
+		"served, one at a time, after p50 %v, p99 %v, max %v from connect; the next client "+
+		"answered %v after the one holding the server left", e.ID, fdlimitLimit, fdlimitClients,
+		fdlimitInFlight, fdlimitPercentile(waited, 50), fdlimitPercentile(waited, 99),
+		fdlimitPercentile(waited, 100), answered.Round(time.Microsecond))
 }
 
 // fdlimitPercentile is the p-th percentile of sorted durations, rounded for reading.

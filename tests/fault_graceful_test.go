@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	nonblocking "tornadotcp/ch02_nonblocking"
+	tcpserver "tornadotcp/ch04_tcpserver"
+	"tornadotcp/internal/catalog"
 	"tornadotcp/internal/testutil"
 )
 
@@ -346,4 +349,222 @@ func (l *gracefulLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
+}
+
+// graceEndPeriod is the short grace of TestFaultGracefulEnd: its clients are still busy when it
+// ends.
+const graceEndPeriod = 300 * time.Millisecond
+
+// graceEndClients is how many such clients each server has.
+const graceEndClients = 4
+
+// When the grace period ends, the connections still busy are ended with a lingering close, not a
+// plain one: a plain close with input unread makes the kernel send a reset, and the client reads
+// ECONNRESET instead of the answers in flight and EOF. Each client here never finishes: an echo
+// client sends lines, each write ending halfway through a line, so it is never
+// idle; an HTTP client, after a request answered, sends a body of MaxBodySize. Neither floods. Both read
+// while they send, and must read everything the server sent, then EOF; their writes end with
+// the server's close. Shutdown must return after the grace period and within the linger's bound.
+func TestFaultGracefulEnd(t *testing.T) {
+	testutil.CheckLeaks(t) // here, not in the subtests: they run in parallel
+	for _, protocol := range []string{"", "http"} {
+		for _, e := range lingerEntries(protocol) {
+			t.Run(e.ID, func(t *testing.T) {
+				t.Parallel()
+				graceEnd(t, e)
+				t.Run("Stop", func(t *testing.T) { graceEndStop(t, e) })
+			})
+		}
+	}
+}
+
+func graceEnd(t *testing.T, e catalog.Entry) {
+	srv := start(t, e)
+	g, ok := srv.Server.(catalog.Graceful)
+	if !ok {
+		t.Fatalf("%s has no Shutdown", e.ID)
+	}
+	var ready sync.WaitGroup
+	results := make(chan error, graceEndClients)
+	for i := range graceEndClients {
+		ready.Add(1)
+		go func() {
+			client := graceEndEcho
+			if e.Protocol == "http" {
+				client = graceEndHTTP
+			}
+			done := sync.OnceFunc(ready.Done)
+			defer done()
+			c, err := net.DialTimeout("tcp", srv.Addr(), lingerWait)
+			if err == nil {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(3 * lingerWait))
+				err = client(c, done)
+			}
+			if err != nil {
+				err = fmt.Errorf("client %d: %w", i, err)
+			}
+			results <- err
+		}()
+	}
+	ready.Wait()
+	begin := time.Now()
+	if err := g.Shutdown(graceEndPeriod); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	took := time.Since(begin)
+	for range graceEndClients {
+		if err := <-results; err != nil {
+			t.Error(err)
+		}
+	}
+	if hi := graceEndPeriod + nonblocking.LingerTimeout + 5*time.Second; took < graceEndPeriod || took > hi {
+		t.Errorf("Shutdown returned after %v, want between the grace period (%v) and %v",
+			took, graceEndPeriod, hi)
+	}
+	t.Logf("%s: %d busy clients at the end of a %v grace; every one read its answers, then EOF; Shutdown took %v",
+		e.ID, graceEndClients, graceEndPeriod, took.Round(time.Millisecond))
+}
+
+// graceEndStop: a Stop during the lingering close that ends a grace period cuts it short. The
+// client, halfway through a line or a request head when the grace period ends, reads EOF (the
+// half-close) and then neither sends nor closes, so the server would drain it for
+// LingerTimeout; after Stop, Shutdown returns at once.
+func graceEndStop(t *testing.T, e catalog.Entry) {
+	srv := start(t, e)
+	g := srv.Server.(catalog.Graceful)
+	c := testutil.Dial(t, srv.Addr())
+	partial := "halfway through a line"
+	if e.Protocol == "http" {
+		partial = "GET / HTTP/1.1\r\nHost: x\r\n"
+	} else {
+		testutil.Echo(t, c, "first\n")
+	}
+	if err := c.Send([]byte(partial)); err != nil {
+		t.Fatal(err)
+	}
+	shut := make(chan error, 1)
+	go func() { shut <- g.Shutdown(graceEndPeriod) }()
+	if rest, err := c.ReadToEOF(); err != nil || len(rest) != 0 {
+		t.Fatalf("at the end of the grace period: %q, %v; want EOF", rest, err)
+	}
+	stopped := time.Now()
+	if err := srv.Stop(); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	select {
+	case err := <-shut:
+		if err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	case <-time.After(lingerWait):
+		t.Fatalf("Shutdown still running %v after Stop", lingerWait)
+	}
+	if took := time.Since(stopped); took >= nonblocking.LingerTimeout {
+		t.Errorf("Shutdown returned %v after Stop, as if the linger had run its course (%v)",
+			took, nonblocking.LingerTimeout)
+	}
+}
+
+// graceEndEcho is an echo client of TestFaultGracefulEnd on c. It calls ready once its first line
+// has been echoed, and returns what went wrong, or nil. It
+// sends 16 KiB every 2 ms, each write ending halfway through a line, so it is never idle; that
+// is 8 MB/s, a client that sends for ever but does not flood: the lingering close's byte bound
+// (LingerMaxBytes) is for floods, and cuts a client off with a reset even before it has read
+// its answers.
+func graceEndEcho(c net.Conn, ready func()) error {
+	block := testutil.Lines(256, 64) // the stream is block over and over
+	if _, err := c.Write(block[:64]); err != nil {
+		return err
+	}
+	first := make([]byte, 64)
+	if _, err := io.ReadFull(c, first); err != nil {
+		return fmt.Errorf("first echo: %w", err)
+	}
+	if _, err := c.Write(block[64:96]); err != nil {
+		return err
+	}
+	ready()
+	sent := make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		piece := append(block[96:], block[:96]...) // the stream from offset 96 on, a block at a time
+		for {
+			if _, err := c.Write(piece); err != nil {
+				sent <- err
+				return
+			}
+			<-tick.C
+		}
+	}()
+	got, err := 64, error(nil)
+	buf := make([]byte, 64<<10)
+	last := byte('\n')
+	for err == nil {
+		var n int
+		n, err = c.Read(buf)
+		for i, b := range buf[:n] {
+			if want := block[(got+i)%len(block)]; b != want {
+				return fmt.Errorf("echo byte %d is %q, want %q", got+i, b, want)
+			}
+		}
+		if n > 0 {
+			got, last = got+n, buf[n-1]
+		}
+	}
+	if err != io.EOF {
+		return fmt.Errorf("after %d bytes of echoes: %w, want EOF", got, err)
+	}
+	if last != '\n' {
+		return fmt.Errorf("the %d bytes of echoes end halfway through a line", got)
+	}
+	if err := <-sent; !peerGone(err) {
+		return fmt.Errorf("sending: %v, want the server's close to end it", err)
+	}
+	return nil
+}
+
+// graceEndHTTP is an HTTP client of TestFaultGracefulEnd on c: a request answered, then a POST whose
+// body of MaxBodySize it sends 8 KiB at a time, every 40 ms (5 s in all), so it is still sending
+// when the grace period and the lingering close after it end. It reads while it sends; the
+// server owes it no answer for the POST.
+func graceEndHTTP(c net.Conn, ready func()) error {
+	r := bufio.NewReader(c)
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil || resp.Close {
+		return fmt.Errorf("the first answer: %v, Connection: close %v; want keep-alive", err, resp.Close)
+	}
+	head := fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", tcpserver.MaxBodySize)
+	if _, err := io.WriteString(c, head); err != nil {
+		return err
+	}
+	ready()
+	sent := make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(40 * time.Millisecond)
+		defer tick.Stop()
+		piece := make([]byte, 8<<10)
+		for left := tcpserver.MaxBodySize; left > 0; left -= len(piece) {
+			if _, err := c.Write(piece[:min(len(piece), left)]); err != nil {
+				sent <- err
+				return
+			}
+			<-tick.C
+		}
+		sent <- errors.New("the whole body went: the grace period did not end while it was sent")
+	}()
+	if rest, err := io.ReadAll(r); err != nil || len(rest) != 0 {
+		return fmt.Errorf("%q, then %v; want EOF", rest, err)
+	}
+	if err := <-sent; !peerGone(err) {
+		return fmt.Errorf("sending: %v, want the server's close to end it", err)
+	}
+	return nil
 }

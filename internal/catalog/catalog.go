@@ -26,8 +26,8 @@ type Server interface {
 type Graceful interface {
 	Server
 	// Shutdown stops accepting at once, closes the idle connections at once, lets the busy
-	// ones finish for at most grace, then closes the rest; it returns, as Stop does, once
-	// every descriptor is closed. A Stop meanwhile, from another goroutine, cuts the grace
+	// ones finish for at most grace, then ends the rest with a lingering close bounded by the
+	// linger time (2 s); it returns, as Stop does, once every descriptor is closed. A Stop meanwhile, from another goroutine, cuts the grace
 	// short. What idle means is the protocol's: for an echo connection, nothing owed and no
 	// partial line; for HTTP, a keep-alive connection between requests.
 	Shutdown(grace time.Duration) error
