@@ -14,7 +14,7 @@ import (
 // ErrServerClosed is returned by Serve when it is called after Stop, or a second time.
 var ErrServerClosed = errors.New("blocking: server closed")
 
-// Server is a blocking echo server: NewIterative or NewThreaded makes one.
+// Server is a blocking echo server: NewIterative, NewThreaded or NewForked makes one.
 type Server struct {
 	// Logger receives one line per connection that ended in an error, and the accept loop's
 	// reports. Nil means slog.Default().
@@ -23,7 +23,8 @@ type Server struct {
 	threaded bool
 	listener int
 	addr     string
-	reserve  *Reserve // the accept loop's spare descriptor
+	reserve  *Reserve  // the accept loop's spare descriptor
+	children *children // NewForked's child processes; nil for the other servers
 
 	mu       sync.Mutex
 	conns    map[int]struct{} // descriptors being served, so Stop can wake them
@@ -85,7 +86,7 @@ func (s *Server) acceptLoop() error {
 	log := s.log()
 	var backoff AcceptBackoff
 	for {
-		fd, _, err := Accept(s.listener)
+		fd, sa, err := Accept(s.listener)
 		if err != nil {
 			if s.isStopping() {
 				return nil
@@ -110,13 +111,16 @@ func (s *Server) acceptLoop() error {
 			unix.Close(fd)
 			return nil
 		}
-		if s.threaded {
+		switch {
+		case s.children != nil:
+			s.spawnConn(fd, FormatAddr(sa))
+		case s.threaded:
 			s.handlers.Add(1)
 			go func() {
 				defer s.handlers.Done()
 				s.serveConn(fd)
 			}()
-		} else {
+		default:
 			s.serveConn(fd)
 		}
 	}
@@ -179,12 +183,18 @@ func (s *Server) wake() {
 	for fd := range s.conns {
 		unix.Shutdown(fd, unix.SHUT_RDWR)
 	}
+	if s.children != nil {
+		s.children.stop()
+	}
 }
 
 // closeListener closes the listener and the spare descriptor, once: Lifecycle calls it when Serve
 // ends, or from a Stop that came before any Serve.
 func (s *Server) closeListener() error {
 	err := s.reserve.Close()
+	if s.children != nil {
+		err = errors.Join(err, s.children.close())
+	}
 	if cerr := unix.Close(s.listener); cerr != nil {
 		err = errors.Join(err, wrap("close", cerr))
 	}
