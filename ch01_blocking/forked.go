@@ -75,8 +75,9 @@ func (s *Server) Children() map[int]string {
 
 // spawnConn hands conn, a tracked connection, to a child of its own and closes the parent's copy
 // at once: the client is the child's now. If no child can be started the client's connection
-// is closed, and the server goes on.
-func (s *Server) spawnConn(conn int, peer string) {
+// is closed, the server goes on, and the error is returned; spawnConn has logged it unless it
+// is OutOfDescriptors, which the accept loop reports.
+func (s *Server) spawnConn(conn int, peer string) error {
 	// An *os.File closes its descriptor when it is collected, so the parent's copy is closed
 	// through it, never with unix.Close. It stays blocking: NewFile gives the runtime's poller
 	// only descriptors that are non-blocking already.
@@ -86,9 +87,10 @@ func (s *Server) spawnConn(conn int, peer string) {
 	delete(s.conns, conn)
 	s.mu.Unlock()
 	f.Close()
-	if err != nil && !s.isStopping() {
+	if err != nil && !OutOfDescriptors(err) && !s.isStopping() {
 		s.log().Warn("cannot start a process for the connection; closing it", "peer", peer, "err", err)
 	}
+	return err
 }
 
 // spawn starts a child serving conn, and a goroutine in s.handlers that waits for it.

@@ -181,8 +181,11 @@ func TestForkedOutOfDescriptors(t *testing.T) {
 	release2()
 	release()
 	testutil.Echo(t, testutil.Dial(t, srv.Addr()), "descriptors are back\n")
-	if logged := srv.log.String(); !strings.Contains(logged, "cannot start a process") {
-		t.Errorf("log = %q, want the failed spawn reported", logged)
+	// One shortage, two lines: when it began (with the failed spawn) and when it ended.
+	logged := srv.log.String()
+	if !strings.Contains(logged, "fork/exec") || !strings.Contains(logged, "accepting again") ||
+		strings.Count(logged, "\n") != 2 {
+		t.Errorf("log = %q, want the shortage's two lines, the first naming the failed spawn", logged)
 	}
 }
 

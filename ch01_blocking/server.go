@@ -106,14 +106,23 @@ func (s *Server) acceptLoop() error {
 			}
 			return err
 		}
-		backoff.Succeeded(log)
 		if !s.track(fd) {
 			unix.Close(fd)
 			return nil
 		}
+		if s.children != nil {
+			// A process needs descriptors too (a pipe while it starts, a pidfd while it runs):
+			// when there are none, the client was turned away at once, as by the Reserve, and
+			// that is part of the same shortage, logged once.
+			if err := s.spawnConn(fd, FormatAddr(sa)); OutOfDescriptors(err) {
+				backoff.Refused(log, err)
+				continue
+			}
+			backoff.Succeeded(log)
+			continue
+		}
+		backoff.Succeeded(log)
 		switch {
-		case s.children != nil:
-			s.spawnConn(fd, FormatAddr(sa))
 		case s.threaded:
 			s.handlers.Add(1)
 			go func() {
