@@ -7,7 +7,6 @@
 package blocking_test
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -189,58 +188,20 @@ func TestForkedOutOfDescriptors(t *testing.T) {
 	}
 }
 
-// TestForkedHelperProcess is a parent for TestForkedParentKilled: a forked server that prints
-// its address and serves until it is killed. Run as an ordinary test it does nothing.
-func TestForkedHelperProcess(t *testing.T) {
-	if os.Getenv(helperEnv) != "forked" {
-		return
-	}
-	srv, err := blocking.NewForked("127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(3)
-	}
-	fmt.Println(srv.Addr())
-	err = srv.Serve()
-	fmt.Fprintln(os.Stderr, "Serve returned:", err)
-	os.Exit(4)
-}
-
 // A parent killed with SIGKILL runs no code: its children learn it from the pipe's EOF.
 func TestForkedParentKilled(t *testing.T) {
 	testutil.CheckLeaks(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestForkedHelperProcess$")
-	cmd.Env = append(os.Environ(), helperEnv+"=forked")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	if err != nil {
-		t.Fatalf("the helper printed no address (%v); stderr:\n%s", err, stderr.String())
-	}
-	addr := strings.TrimSpace(line)
-
+	h := startHelper(t, "forked")
+	addr := h.addr
 	conns := []*echoclient.Conn{testutil.Dial(t, addr), testutil.Dial(t, addr)}
 	for i, c := range conns {
 		testutil.Echo(t, c, fmt.Sprintf("client %d\n", i))
 	}
-	kids := children(t, cmd.Process.Pid)
+	kids := children(t, h.cmd.Process.Pid)
 	if len(kids) != 2 {
 		t.Fatalf("the helper has children %v, want one per client", kids)
 	}
-	if err := cmd.Process.Kill(); err != nil {
+	if err := h.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	for i, c := range conns {
