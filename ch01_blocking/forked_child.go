@@ -22,8 +22,9 @@ const childConnFD, childWatchFD = 3, 4
 // A program can start a forked server only if it links this package, and then this init runs
 // first in every re-executed child, whatever the program is: the chapters command, a test binary
 // (before TestMain and its flags), the bench. No main needs to remember a call, and no child
-// runs the program's main or its tests again. Packages this one imports are initialised before
-// it; the program's others after, which a child never reaches.
+// runs the program's main or its tests again. Packages that import this one are initialised
+// after it, so a child never reaches their init; packages it does not depend on may come before
+// (Go orders them by import path): the project's other init functions only register servers.
 func init() {
 	v, ok := os.LookupEnv(ForkedChildEnv)
 	if !ok {
