@@ -26,7 +26,7 @@ const ForkedStopGrace = 5 * time.Second
 // ForkedChildEnv set: the program serves that one connection with Echo and exits before its main
 // runs (see forked_child.go). The parent closes its copy of the connection at once, waits for
 // each child by its pid, and keeps accepting. Linux only: /proc/self/exe names the running
-// program there, and elsewhere Serve fails at the first connection.
+// program there; elsewhere no child can start, and each connection is closed with a log line.
 func NewForked(hostport string) (*Server, error) {
 	s, err := newServer(hostport, false)
 	if err != nil {

@@ -127,6 +127,31 @@ func TestForkedStopLeavesNoChild(t *testing.T) {
 	}
 }
 
+// A child that cannot read the pipe's EOF, because it is stopped, is killed after the grace.
+func TestForkedStopKillsAStoppedChild(t *testing.T) {
+	testutil.CheckLeaks(t)
+	srv := serve(t, blocking.NewForked)
+	conns, pids := forkedClients(t, srv, 2)
+	if err := syscall.Kill(pids[0], syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	for _, pid := range pids {
+		if _, ok := procStatus(pid, "State"); ok {
+			t.Errorf("child %d still exists after Stop", pid)
+		}
+	}
+	// The stopped child's client sees its connection closed by the kernel, the other's by its
+	// child.
+	for i, c := range conns {
+		if rest, _ := c.ReadToEOF(); len(rest) != 0 {
+			t.Errorf("client %d after Stop: read %q", i, rest)
+		}
+	}
+}
+
 func TestForkedChildKilledMidConnection(t *testing.T) {
 	testutil.CheckLeaks(t)
 	srv := serve(t, blocking.NewForked)
