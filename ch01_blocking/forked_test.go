@@ -98,21 +98,27 @@ func TestForkedServesEachClientInItsOwnProcess(t *testing.T) {
 	}
 }
 
-func TestForkedStopLeavesNoChild(t *testing.T) {
-	testutil.CheckLeaks(t)
-	srv := serve(t, blocking.NewForked)
-	conns, pids := forkedClients(t, srv, 3)
+// stopReaped stops srv and fails the test if any of pids still exists: Stop returns only once
+// every child has been reaped.
+func stopReaped(t *testing.T, srv *running, pids []int) {
+	t.Helper()
 	if err := srv.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
-	if err := srv.waitServe(t); err != nil {
-		t.Errorf("Serve = %v, want nil", err)
-	}
-	// Stop returns once every child has been reaped.
 	for _, pid := range pids {
 		if _, ok := procStatus(pid, "State"); ok {
 			t.Errorf("child %d still exists after Stop", pid)
 		}
+	}
+}
+
+func TestForkedStopLeavesNoChild(t *testing.T) {
+	testutil.CheckLeaks(t)
+	srv := serve(t, blocking.NewForked)
+	conns, pids := forkedClients(t, srv, 3)
+	stopReaped(t, srv, pids)
+	if err := srv.waitServe(t); err != nil {
+		t.Errorf("Serve = %v, want nil", err)
 	}
 	if left := srv.Children(); len(left) != 0 {
 		t.Errorf("children after Stop: %v", left)
@@ -135,14 +141,7 @@ func TestForkedStopKillsAStoppedChild(t *testing.T) {
 	if err := syscall.Kill(pids[0], syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Stop(); err != nil {
-		t.Fatalf("Stop: %v", err)
-	}
-	for _, pid := range pids {
-		if _, ok := procStatus(pid, "State"); ok {
-			t.Errorf("child %d still exists after Stop", pid)
-		}
-	}
+	stopReaped(t, srv, pids)
 	// The stopped child's client sees its connection closed by the kernel, the other's by its
 	// child.
 	for i, c := range conns {
