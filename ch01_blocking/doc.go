@@ -11,11 +11,13 @@
 // runtime/netpoll.go), so it could not show blocking I/O. A goroutine that calls a blocking
 // read(2) through unix.Read keeps its OS thread asleep in the kernel, exactly like a C thread.
 //
-// Two servers:
+// Three servers:
 //   - Iterative serves one connection at a time; a second client waits in the listen backlog.
 //   - Threaded runs one goroutine per connection over blocking calls, so one OS thread per
 //     connection: the C10K problem, measurable with OSThreads and ended by the Go runtime's
 //     thread limit (runtime/debug.SetMaxThreads).
+//   - Forked gives each connection a process of its own, the program started again with the
+//     connection inherited: the tutorial's other 多进程, the classic fork-per-connection server.
 //
 // The framing of the echo protocol (Lines), the socket helpers, what accept's errors mean
 // (AcceptAgain, OutOfDescriptors, AcceptBackoff), what a server keeps for the descriptor limit

@@ -6,7 +6,6 @@ package blocking_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -27,14 +26,20 @@ const helperEnv = "BLOCKING_TEST_HELPER"
 // childMaxThreads is the thread limit of the child: low enough to reach with a few dozen clients.
 const childMaxThreads = 60
 
-// TestHelperProcess is the child: a threaded server with a low thread limit, which prints its
-// address and serves until the runtime kills it. Run as an ordinary test it does nothing.
+// TestHelperProcess is the child of the tests that need a server in another process, by the
+// mode in helperEnv: "exhaustion", a threaded server with a low thread limit; "forked", a
+// forked server. It prints its address and serves until it dies. Run as an ordinary test it
+// does nothing.
 func TestHelperProcess(t *testing.T) {
-	if os.Getenv(helperEnv) != "exhaustion" {
+	newServer := map[string]func(string) (*blocking.Server, error){
+		"exhaustion": blocking.NewThreaded,
+		"forked":     blocking.NewForked,
+	}[os.Getenv(helperEnv)]
+	if newServer == nil {
 		return
 	}
-	debug.SetMaxThreads(childMaxThreads)
-	srv, err := blocking.NewThreaded("127.0.0.1:0")
+	debug.SetMaxThreads(childMaxThreads) // only the threaded server spends threads per client
+	srv, err := newServer("127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
@@ -45,29 +50,51 @@ func TestHelperProcess(t *testing.T) {
 	os.Exit(4)
 }
 
-func TestThreadExhaustionEndsTheProcess(t *testing.T) {
-	testutil.CheckLeaks(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperProcess$")
-	cmd.Env = append(os.Environ(), helperEnv+"=exhaustion")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
+// helper is this test binary running TestHelperProcess.
+type helper struct {
+	cmd    *exec.Cmd
+	addr   string
+	stderr bytes.Buffer  // read only after exited is closed
+	exited chan struct{} // closed once the child has been waited for
+	err    error         // Wait's result, set before exited is closed
+}
+
+// startHelper runs TestHelperProcess in mode and reads its address. The child is killed, if
+// still running, when the test ends.
+func startHelper(t *testing.T, mode string) *helper {
+	t.Helper()
+	h := &helper{cmd: exec.Command(os.Args[0], "-test.run=^TestHelperProcess$"), exited: make(chan struct{})}
+	h.cmd.Env = append(os.Environ(), helperEnv+"="+mode)
+	h.cmd.Stderr = &h.stderr
+	stdout, err := h.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := h.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	addr, err := bufio.NewReader(stdout).ReadString('\n')
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() {
+		h.err = h.cmd.Wait()
+		close(h.exited)
+	}()
+	t.Cleanup(func() {
+		h.cmd.Process.Kill()
+		<-h.exited
+	})
 	if err != nil {
-		cmd.Process.Kill()
-		t.Fatalf("child printed no address (%v); stderr:\n%s", err, stderr.String())
+		h.cmd.Process.Kill()
+		<-h.exited
+		t.Fatalf("child printed no address (%v); stderr:\n%s", err, h.stderr.String())
 	}
-	addr = strings.TrimSpace(addr)
+	h.addr = strings.TrimSpace(addr)
+	return h
+}
+
+func TestThreadExhaustionEndsTheProcess(t *testing.T) {
+	testutil.CheckLeaks(t)
+	h := startHelper(t, "exhaustion")
+	addr := h.addr
 
 	// Each client sends a line and waits for its echo, so that its handler goroutine then sits
 	// in recv holding an OS thread. Stop at the first client the child fails to serve.
@@ -95,21 +122,19 @@ func TestThreadExhaustionEndsTheProcess(t *testing.T) {
 		served++
 	}
 
-	var waitErr error
 	select {
-	case waitErr = <-exited:
+	case <-h.exited:
 	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		<-exited
 		t.Fatalf("the child still runs after serving %d clients with a limit of %d threads", served, childMaxThreads)
 	}
+	waitErr := h.err
 	t.Logf("the child served %d clients, then: %v", served, waitErr)
 	var exitErr *exec.ExitError
 	if !errors.As(waitErr, &exitErr) || exitErr.ExitCode() <= 0 {
 		t.Errorf("child ended with %v, want a non-zero exit status", waitErr)
 	}
-	if !strings.Contains(stderr.String(), "thread exhaustion") {
-		t.Errorf("child's stderr does not say \"thread exhaustion\":\n%.2000s", stderr.String())
+	if !strings.Contains(h.stderr.String(), "thread exhaustion") {
+		t.Errorf("child's stderr does not say \"thread exhaustion\":\n%.2000s", h.stderr.String())
 	}
 	if served >= childMaxThreads {
 		t.Errorf("the child served %d idle clients with a limit of %d threads", served, childMaxThreads)

@@ -14,7 +14,7 @@ import (
 // ErrServerClosed is returned by Serve when it is called after Stop, or a second time.
 var ErrServerClosed = errors.New("blocking: server closed")
 
-// Server is a blocking echo server: NewIterative or NewThreaded makes one.
+// Server is a blocking echo server: NewIterative, NewThreaded or NewForked makes one.
 type Server struct {
 	// Logger receives one line per connection that ended in an error, and the accept loop's
 	// reports. Nil means slog.Default().
@@ -23,7 +23,8 @@ type Server struct {
 	threaded bool
 	listener int
 	addr     string
-	reserve  *Reserve // the accept loop's spare descriptor
+	reserve  *Reserve  // the accept loop's spare descriptor
+	children *children // NewForked's child processes; nil for the other servers
 
 	mu       sync.Mutex
 	conns    map[int]struct{} // descriptors being served, so Stop can wake them
@@ -85,7 +86,7 @@ func (s *Server) acceptLoop() error {
 	log := s.log()
 	var backoff AcceptBackoff
 	for {
-		fd, _, err := Accept(s.listener)
+		fd, sa, err := Accept(s.listener)
 		if err != nil {
 			if s.isStopping() {
 				return nil
@@ -112,18 +113,30 @@ func (s *Server) acceptLoop() error {
 			}
 			return err
 		}
-		backoff.Succeeded(log)
 		if !s.track(fd) {
 			unix.Close(fd)
 			return nil
 		}
-		if s.threaded {
+		if s.children != nil {
+			// A process needs descriptors too (a pipe while it starts, a pidfd while it runs):
+			// when there are none, the client was turned away at once, as by the Reserve, and
+			// that is part of the same shortage, logged once.
+			if err := s.spawnConn(fd, FormatAddr(sa)); OutOfDescriptors(err) {
+				backoff.Refused(log, err)
+				continue
+			}
+			backoff.Succeeded(log)
+			continue
+		}
+		backoff.Succeeded(log)
+		switch {
+		case s.threaded:
 			s.handlers.Add(1)
 			go func() {
 				defer s.handlers.Done()
 				s.serveConn(fd)
 			}()
-		} else {
+		default:
 			s.serveConn(fd)
 		}
 	}
@@ -186,12 +199,18 @@ func (s *Server) wake() {
 	for fd := range s.conns {
 		unix.Shutdown(fd, unix.SHUT_RDWR)
 	}
+	if s.children != nil {
+		s.children.stop()
+	}
 }
 
 // closeListener closes the listener and the spare descriptor, once: Lifecycle calls it when Serve
 // ends, or from a Stop that came before any Serve.
 func (s *Server) closeListener() error {
 	err := s.reserve.Close()
+	if s.children != nil {
+		err = errors.Join(err, s.children.close())
+	}
 	if cerr := unix.Close(s.listener); cerr != nil {
 		err = errors.Join(err, wrap("close", cerr))
 	}

@@ -68,6 +68,9 @@ var DefaultPlan = Plan{
 	{"ch00/net", slices.Concat(blockingPlan, []Scenario{Idle(10000), PingPong(1000), WatchCost(0), WatchCost(1000), WatchCost(10000)})},
 	{"ch01/iterative", []Scenario{PingPong(1)}},
 	{"ch01/threaded", slices.Concat(blockingPlan, []Scenario{Idle(10000), WatchCost(0), WatchCost(1000)})},
+	// A process per client: what starting one costs (time to serve all) and holding one (RSS and
+	// threads summed over the children), at sizes a shared machine's memory holds.
+	{"ch01/forked", []Scenario{Idle(100), PingPong(1), PingPong(100)}},
 	{"ch02/busypoll", singleThreadPlan},
 	{"ch02/select", singleThreadPlan},
 	{"ch02/poll", slices.Concat(singleThreadPlan, []Scenario{WatchCost(10000)})},

@@ -143,8 +143,8 @@ func launch(id string, argv []string, stdout io.Writer, pin *Pinning) (*Proc, er
 	return p, nil
 }
 
-// Sample reads the server's counters now.
-func (p *Proc) Sample() (Sample, error) { return Read(p.PID) }
+// Sample reads the server's counters now, its child processes' included.
+func (p *Proc) Sample() (Sample, error) { return ReadTree(p.PID) }
 
 // Died reports whether the server exited without being asked to, and if so its last words:
 // "exit status 2: fatal error: thread exhaustion".

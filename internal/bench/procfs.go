@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // ClockTicks is the unit of utime and stime in /proc/PID/stat: sysconf(_SC_CLK_TCK), which is 100
@@ -48,6 +50,75 @@ func Read(pid int) (Sample, error) {
 		return Sample{}, err
 	}
 	return Sample{CPUTicks: ticks, RSSKiB: rss, Threads: threads}, nil
+}
+
+// ReadTree samples process pid and its live descendants, summed: a server that serves each
+// client from a child process (ch01/forked) spends its memory, threads and CPU there. The CPU of
+// a child already reaped is not counted; the scenarios keep their connections, and so their
+// children, until the last sample. No other server of the plan has children.
+//
+// A descendant's CPU is read in nanoseconds from its threads' schedstat, not in ticks from its
+// stat: stat rounds each process down to a whole tick (10 ms), and a hundred children that each
+// spent a few milliseconds would add up to nothing.
+func ReadTree(pid int) (Sample, error) {
+	total, err := Read(pid)
+	if err != nil {
+		return Sample{}, err
+	}
+	var nanos int64
+	var walk func(pid int)
+	walk = func(pid int) {
+		for _, child := range childPIDs(pid) {
+			s, err := Read(child)
+			if err != nil {
+				continue // it ended meanwhile
+			}
+			total.RSSKiB += s.RSSKiB
+			total.Threads += s.Threads
+			nanos += runNanos(child)
+			walk(child)
+		}
+	}
+	walk(pid)
+	total.CPUTicks += nanos * ClockTicks / 1e9
+	return total, nil
+}
+
+// runNanos is the CPU time of every live thread of process pid, in nanoseconds: the first field
+// of /proc/PID/task/TID/schedstat.
+func runNanos(pid int) int64 {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var total int64
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if fields := strings.Fields(string(data)); len(fields) > 0 {
+			n, _ := strconv.ParseInt(fields[0], 10, 64)
+			total += n
+		}
+	}
+	return total
+}
+
+// childPIDs lists pid's children from /proc/PID/task/TID/children, one file per thread: a
+// child belongs to the thread that started it.
+func childPIDs(pid int) []int {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var out []int
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, field := range strings.Fields(string(data)) {
+			if n, err := strconv.Atoi(field); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
 
 // ParseStatCPU returns utime + stime from the contents of /proc/PID/stat. The second field is

@@ -3,7 +3,9 @@ package bench
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"testing"
+	"time"
 )
 
 func TestParseStatCPU(t *testing.T) {
@@ -81,5 +83,40 @@ func TestReadSelf(t *testing.T) {
 	}
 	if s.RSSKiB <= 0 || s.Threads <= 0 || s.CPUTicks < 0 {
 		t.Errorf("Read(self) = %+v, want positive RSS and threads", s)
+	}
+}
+
+// ReadTree adds a child process's memory and threads, and its CPU to the nanosecond: a child
+// that burned 50 ms adds about 5 ticks, where its own stat could round to fewer.
+func TestReadTreeCountsChildren(t *testing.T) {
+	if _, err := os.Stat("/proc/self/task"); err != nil {
+		t.Skip("no /proc on this system")
+	}
+	// The shell burns CPU until it is killed.
+	cmd := exec.Command("/bin/sh", "-c", "while :; do :; done")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for runNanos(cmd.Process.Pid) < 50e6 {
+		if time.Now().After(deadline) {
+			t.Fatal("the child did not burn 50 ms of CPU in 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	self, err := Read(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := ReadTree(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tree.Threads <= self.Threads || tree.RSSKiB <= self.RSSKiB || tree.CPUTicks < self.CPUTicks+5 {
+		t.Errorf("ReadTree = %+v, Read = %+v: want the child's thread, memory and ~5 ticks of CPU added", tree, self)
 	}
 }

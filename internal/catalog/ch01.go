@@ -15,5 +15,10 @@ func init() {
 			Summary: "blocking recv in a goroutine per connection: one OS thread per client",
 			Listen:  listener(blocking.NewThreaded),
 		},
+		Entry{
+			ID:      "ch01/forked",
+			Summary: "blocking accept in the parent, a re-executed process per connection: one process per client",
+			Listen:  listener(blocking.NewForked),
+		},
 	)
 }
