@@ -2,6 +2,7 @@
 // the tour: each chapter's lesson run live on loopback, narrated and measured.
 //
 //	go run ./chapters                       the tour
+//	go run ./chapters tour N                chapter N's lesson alone
 //	go run ./chapters list                  every server id, one line each
 //	go run ./chapters run ID [-addr H:P]    one server in the foreground
 //	go run ./chapters bench [-quick]        blocking versus non-blocking, measured, into a temp dir
@@ -17,6 +18,7 @@ import (
 
 const usage = `usage:
   chapters                          the tour: every chapter's lesson, live, in about a minute
+  chapters tour [N]                 the tour, or chapter N's lesson alone
   chapters list                     every runnable server id with a one-line description
   chapters run ID [-addr HOST:PORT] run one server until interrupted (default 127.0.0.1:8888)
   chapters bench [flags]            benchmarks into a new temp dir ('chapters bench -h' for flags);
@@ -32,9 +34,11 @@ func main() {
 // run dispatches a subcommand and returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return tour(stdout, stderr)
+		return tour(lessons, stdout, stderr)
 	}
 	switch args[0] {
+	case "tour":
+		return tourCommand(args[1:], stdout, stderr)
 	case "list":
 		return list(stdout)
 	case "run":

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"time"
 )
 
@@ -42,7 +43,51 @@ func (env *tourEnv) say(format string, args ...any) {
 	fmt.Fprintf(env.out, format+"\n", args...)
 }
 
-func tour(stdout, stderr io.Writer) int {
+// tourCommand is `chapters tour [N]`: the whole tour, or chapter N's lesson alone, for the
+// reader whose chapter says "run the tour first".
+func tourCommand(args []string, stdout, stderr io.Writer) int {
+	chosen, err := chooseLessons(lessons, args)
+	if err != nil {
+		fmt.Fprintf(stderr, "chapters: tour: %v\nusage: chapters tour [N]\n", err)
+		return 2
+	}
+	return tour(chosen, stdout, stderr)
+}
+
+// chooseLessons returns every lesson when args is empty, or the one lesson of chapter args[0].
+func chooseLessons(all []lesson, args []string) ([]lesson, error) {
+	switch len(args) {
+	case 0:
+		return all, nil
+	case 1:
+	default:
+		return nil, fmt.Errorf("one chapter number at most, got %q", args)
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a chapter number; the tour has chapters %s", args[0], chapterNumbers(all))
+	}
+	for _, l := range all {
+		if l.chapter == n {
+			return []lesson{l}, nil
+		}
+	}
+	return nil, fmt.Errorf("no lesson for chapter %d; the tour has chapters %s", n, chapterNumbers(all))
+}
+
+// chapterNumbers lists the chapters that have a lesson, as "1, 2, 3, 4".
+func chapterNumbers(all []lesson) string {
+	s := ""
+	for i, l := range all {
+		if i > 0 {
+			s += ", "
+		}
+		s += strconv.Itoa(l.chapter)
+	}
+	return s
+}
+
+func tour(chosen []lesson, stdout, stderr io.Writer) int {
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(stderr, "chapters: tour: cannot find this program to run it again as a child process: %v\n", err)
@@ -52,7 +97,7 @@ func tour(stdout, stderr io.Writer) int {
 		out:  stdout,
 		self: func(args ...string) *exec.Cmd { return exec.Command(exe, args...) },
 	}
-	return runLessons(env, lessons, stderr)
+	return runLessons(env, chosen, stderr)
 }
 
 // runLessons runs every lesson, even after one fails, and returns 1 if any did.
