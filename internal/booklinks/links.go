@@ -23,6 +23,8 @@ var (
 	inlineLink = regexp.MustCompile(`\]\(([^)\s]+)(?:\s+"[^"]*")?\)`)
 	refLink    = regexp.MustCompile(`^\s*\[[^\]]+\]:\s*(\S+)`)
 	codeSpan   = regexp.MustCompile("`[^`]*`")
+	// explicitAnchor is an anchor a page sets itself: <a id="the-waker"></a>.
+	explicitAnchor = regexp.MustCompile(`<a id="([^"]+)"></a>`)
 )
 
 // Links returns the relative links of a Markdown text: not those in code fences or code spans,
@@ -57,7 +59,9 @@ func Links(file, text string) []Link {
 }
 
 // Anchors returns the anchors GitHub makes for a Markdown text's headings: lower case, spaces
-// to hyphens, punctuation dropped (letters of any script kept), and -1, -2 on repeats.
+// to hyphens, punctuation dropped (letters of any script kept), and -1, -2 on repeats; and the
+// anchors a page sets itself with <a id="..."></a>, as the Chinese edition does before a
+// translated heading so that links keep the English edition's anchors.
 func Anchors(text string) map[string]bool {
 	anchors := map[string]bool{}
 	seen := map[string]int{}
@@ -67,7 +71,13 @@ func Anchors(text string) map[string]bool {
 			fenced = !fenced
 			continue
 		}
-		if fenced || !strings.HasPrefix(line, "#") {
+		if fenced {
+			continue
+		}
+		for _, m := range explicitAnchor.FindAllStringSubmatch(line, -1) {
+			anchors[m[1]] = true
+		}
+		if !strings.HasPrefix(line, "#") {
 			continue
 		}
 		title := strings.TrimSpace(strings.TrimLeft(line, "#"))

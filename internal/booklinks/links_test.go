@@ -75,9 +75,9 @@ func TestLinks(t *testing.T) {
 
 func TestAnchors(t *testing.T) {
 	text := "# Chapter 1: Blocking\n## Create, bind, listen (三段式)\n```\n# not a heading\n```\n" +
-		"## Exercises\n## Exercises\n## `EAGAIN` and `EINTR`\n"
+		"## Exercises\n## Exercises\n## `EAGAIN` and `EINTR`\n<a id=\"the-waker\"></a>\n## 唤醒器\n"
 	got := Anchors(text)
-	for _, want := range []string{"chapter-1-blocking", "create-bind-listen-三段式", "exercises", "exercises-1", "eagain-and-eintr"} {
+	for _, want := range []string{"chapter-1-blocking", "create-bind-listen-三段式", "exercises", "exercises-1", "eagain-and-eintr", "the-waker", "唤醒器"} {
 		if !got[want] {
 			t.Errorf("no anchor %q in %v", want, got)
 		}
