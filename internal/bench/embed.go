@@ -89,10 +89,24 @@ func EmbeddedTables(chapter string) ([]Embedded, error) {
 // Markdown sees the comments and the table as blocks of their own.
 func BlockText(file []byte) string { return "\n" + string(file) + "\n" }
 
-// SyncChapters rewrites the blocks of every *.md file directly in bookDir with the current text
+// BookPages are the pages that may embed bench tables: the *.md files directly in bookDir and
+// those of its Chinese edition, bookDir/zh, whose blocks name the same files as ../results/....
+func BookPages(bookDir string) ([]string, error) {
+	var pages []string
+	for _, dir := range []string{bookDir, filepath.Join(bookDir, "zh")} {
+		found, err := filepath.Glob(filepath.Join(dir, "*.md"))
+		if err != nil {
+			return nil, err
+		}
+		pages = append(pages, found...)
+	}
+	return pages, nil
+}
+
+// SyncChapters rewrites the blocks of every page BookPages finds in bookDir with the current text
 // of the files they name, and returns the chapters it changed.
 func SyncChapters(bookDir string) ([]string, error) {
-	chapters, err := filepath.Glob(filepath.Join(bookDir, "*.md"))
+	chapters, err := BookPages(bookDir)
 	if err != nil {
 		return nil, err
 	}

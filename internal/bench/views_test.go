@@ -43,7 +43,7 @@ func TestBookResultsInSync(t *testing.T) {
 			t.Errorf("book/results/%s differs from what bench.json renders; %s", name, fix)
 		}
 	}
-	chapters, err := filepath.Glob("../../book/*.md")
+	chapters, err := BookPages("../../book")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,8 @@ func TestBookResultsInSync(t *testing.T) {
 		}
 		for _, b := range blocks {
 			embedded++
-			name, ok := strings.CutPrefix(b.Path, "results/")
+			rel, _ := filepath.Rel("../../book", filepath.Join(filepath.Dir(ch), b.Path))
+			name, ok := strings.CutPrefix(filepath.ToSlash(rel), "results/")
 			if !ok || files[name] == nil {
 				t.Errorf("%s:%d embeds %s, which bench.json does not render", ch, b.Line, b.Path)
 				continue
