@@ -19,6 +19,24 @@ var (
 	address = flag.String("address", "", "listen on this address only (default every interface)")
 )
 
+func main() {
+	flag.Parse()
+	// Lines longer than 64 KiB end their connection, as the book's echo protocol says
+	// (Tornado's max_buffer_size; its default is 100 MiB).
+	server := tcpserver.New(echoServer{}, tcpserver.WithMaxBufferSize(64<<10))
+	if err := server.Listen(*port, *address); err != nil {
+		log.Fatal(err)
+	}
+	loop, err := ioloop.Instance()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("listening on", strings.Join(server.Addrs(), " "))
+	if err := loop.Start(); err != nil {
+		log.Fatal(err)
+	}
+}
+
 // echoServer is the application's half of the server: Tornado subclasses TCPServer and
 // overrides handle_stream; Go passes a value with a HandleStream method to tcpserver.New.
 type echoServer struct{}
@@ -48,23 +66,5 @@ func (c *echoConnection) readLine() {
 func (c *echoConnection) echoLine(data []byte) {
 	if err := c.stream.Write(data, c.readLine); err != nil {
 		c.stream.Close()
-	}
-}
-
-func main() {
-	flag.Parse()
-	// Lines longer than 64 KiB end their connection, as the book's echo protocol says
-	// (Tornado's max_buffer_size; its default is 100 MiB).
-	server := tcpserver.New(echoServer{}, tcpserver.WithMaxBufferSize(64<<10))
-	if err := server.Listen(*port, *address); err != nil {
-		log.Fatal(err)
-	}
-	loop, err := ioloop.Instance()
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("listening on", strings.Join(server.Addrs(), " "))
-	if err := loop.Start(); err != nil {
-		log.Fatal(err)
 	}
 }
