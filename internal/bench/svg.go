@@ -226,6 +226,7 @@ var serverColours = map[string]string{
 	"ch00/":          "#000000",
 	"ch01/iterative": "#E69F00",
 	"ch01/threaded":  "#D55E00",
+	"ch01/forked":    "#CC6677",
 	"ch02/busypoll":  "#F0E442",
 	"ch02/select":    "#882255",
 	"ch02/poll":      "#AA4499",
