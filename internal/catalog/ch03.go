@@ -6,7 +6,7 @@ func init() {
 	register(
 		withOptions(Entry{
 			ID:      "ch03/epoll",
-			Summary: "one thread asleep in epoll_wait (kqueue on the BSDs and macOS) on an IOLoop: idle connections cost no pass anything",
+			Summary: "one thread asleep in epoll_wait (kqueue on the BSDs and macOS) on an IOLoop: an idle connection costs a pass nothing",
 		}, listenIOLoopEcho("ch03/epoll", nil)),
 		withOptions(Entry{
 			ID:      "ch03/poll",
