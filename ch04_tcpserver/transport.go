@@ -177,6 +177,14 @@ func (t *SocketTransport) SetNodelay(on bool) error {
 // made; here the stream exists only once it is connected, so a connect that fails leaves
 // nothing behind to close.
 func Connect(loop *ioloop.IOLoop, addr string, cb func(*IOStream, error), opts ...StreamOption) error {
+	return ConnectVia(loop, addr, nil, cb, opts...)
+}
+
+// ConnectVia is Connect with the connected socket put through wrap, whose Transport the stream
+// gets (chapter 6's TLS client). A nil wrap is Connect. wrap runs on the loop's goroutine; on
+// error it must leave the socket open: it is closed and cb gets the error.
+func ConnectVia(loop *ioloop.IOLoop, addr string, wrap func(*SocketTransport) (Transport, error),
+	cb func(*IOStream, error), opts ...StreamOption) error {
 	sa, family, err := blocking.ParseAddr(addr)
 	if err != nil {
 		return fmt.Errorf("tcpserver: connect: %w", err)
@@ -196,7 +204,15 @@ func Connect(loop *ioloop.IOLoop, addr string, cb func(*IOStream, error), opts .
 			cb(nil, fmt.Errorf("tcpserver: connect to %s: %w", addr, err))
 			return
 		}
-		cb(NewIOStream(loop, t, opts...), nil)
+		var tr Transport = t
+		if wrap != nil {
+			if tr, err = wrap(t); err != nil {
+				t.Close()
+				cb(nil, fmt.Errorf("tcpserver: connect to %s: %w", addr, err))
+				return
+			}
+		}
+		cb(NewIOStream(loop, tr, opts...), nil)
 	}
 	switch err := unix.Connect(fd, sa); {
 	case err == nil:
