@@ -161,6 +161,7 @@ func newSharedStream(loop *ioloop.IOLoop, t Transport, cfg *streamConfig) *IOStr
 	ext.in, _ = t.(InputHolder)
 	ext.out, _ = t.(OutputHolder)
 	ext.interest, _ = t.(Interested)
+	ext.gate, _ = t.(OutputGate)
 	if ext != (transportExt{}) {
 		s.ext = &ext
 	}
@@ -173,6 +174,7 @@ type transportExt struct {
 	in       InputHolder
 	out      OutputHolder
 	interest Interested
+	gate     OutputGate
 }
 
 // heldInput is the input the transport holds (InputHolder).
@@ -189,6 +191,16 @@ func (s *IOStream) heldOutput() int {
 		return 0
 	}
 	return s.ext.out.Unflushed()
+}
+
+// sendableOutput is the output a writable descriptor would let go: the stream's own, and what
+// the transport holds unless it is gated (OutputGate).
+func (s *IOStream) sendableOutput() int {
+	n := s.batched() + s.out.Len()
+	if s.ext != nil && s.ext.gate != nil {
+		return n + s.ext.gate.Sendable()
+	}
+	return n + s.heldOutput()
 }
 
 // transportInterest is what the transport asks the loop to watch for itself (Interested).

@@ -73,6 +73,16 @@ type OutputHolder interface {
 	Flush() error
 }
 
+// An OutputGate is an OutputHolder some of whose output cannot go yet whatever the descriptor
+// says: TLS holds the application's plaintext until the handshake has ended. Sendable reports
+// how many of the Unflushed bytes a writable descriptor would let Flush send; the stream
+// watches for WRITE only while that is above zero (or the stream's own output waits), so a
+// gated transport does not make the loop report a writable socket on every pass. The gated
+// bytes still count as owed: write callbacks and a close after the end wait for them.
+type OutputGate interface {
+	Sendable() int
+}
+
 // An Interested transport needs events of its own, whatever the application reads or writes
 // (a TLS handshake needs READ or WRITE before the first byte of data). Interest returns
 // ioloop.READ, ioloop.WRITE or both, and the stream adds them to what it watches. The stream
