@@ -311,6 +311,10 @@ func WithStreamLogger(logger *slog.Logger) StreamOption {
 	}
 }
 
+// Transport is the stream's transport, Tornado's stream.socket: chapter 6 asks a TLS stream's
+// for its handshake's outcome.
+func (s *IOStream) Transport() Transport { return s.t }
+
 // SetNodelay turns Nagle's algorithm off (true) or on (false) for the stream's socket, Tornado's
 // set_nodelay (3.1): with it off, a small write goes out at once instead of waiting for the
 // peer to acknowledge the previous one, which a request-response protocol wants. Like Tornado,

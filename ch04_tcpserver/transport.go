@@ -193,7 +193,7 @@ func Connect(loop *ioloop.IOLoop, addr string, cb func(*IOStream, error), opts .
 // ConnectVia is Connect with the connected socket put through wrap, whose Transport the stream
 // gets (chapter 6's TLS client). A nil wrap is Connect. wrap runs on the loop's goroutine; on
 // error it must leave the socket open: it is closed and cb gets the error.
-func ConnectVia(loop *ioloop.IOLoop, addr string, wrap func(*SocketTransport) (Transport, error),
+func ConnectVia(loop *ioloop.IOLoop, addr string, wrap func(*ioloop.IOLoop, *SocketTransport) (Transport, error),
 	cb func(*IOStream, error), opts ...StreamOption) error {
 	sa, family, err := blocking.ParseAddr(addr)
 	if err != nil {
@@ -216,7 +216,7 @@ func ConnectVia(loop *ioloop.IOLoop, addr string, wrap func(*SocketTransport) (T
 		}
 		var tr Transport = t
 		if wrap != nil {
-			if tr, err = wrap(t); err != nil {
+			if tr, err = wrap(loop, t); err != nil {
 				t.Close()
 				cb(nil, fmt.Errorf("tcpserver: connect to %s: %w", addr, err))
 				return

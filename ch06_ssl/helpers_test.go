@@ -116,3 +116,5 @@ func echoLines(t testing.TB, c net.Conn, lines ...string) {
 		}
 	}
 }
+
+func writeFile(name string, data []byte) error { return os.WriteFile(name, data, 0o600) }

@@ -282,4 +282,3 @@ func TestUntrustedClientAlert(t *testing.T) {
 		t.Errorf("the alert was not logged:\n%s", logs)
 	}
 }
-
