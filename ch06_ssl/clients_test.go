@@ -204,4 +204,3 @@ func TestSSLScan(t *testing.T) {
 		t.Errorf("sslscan saw no cipher at all:\n%s", out)
 	}
 }
-
