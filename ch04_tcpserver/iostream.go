@@ -165,6 +165,12 @@ func newSharedStream(loop *ioloop.IOLoop, t Transport, cfg *streamConfig) *IOStr
 	if ext != (transportExt{}) {
 		s.ext = &ext
 	}
+	if ext.interest != nil {
+		// A transport with events of its own gets them from the start, whatever the application
+		// does first: Tornado 3.2's SSLIOStream registers at once, so that the handshake runs
+		// even while the application waits before it reads or writes.
+		s.updateInterest()
+	}
 	return s
 }
 

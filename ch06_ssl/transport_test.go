@@ -282,3 +282,39 @@ func TestUntrustedClientAlert(t *testing.T) {
 		t.Errorf("the alert was not logged:\n%s", logs)
 	}
 }
+
+// The handshake runs whatever the application does first: a handler that does nothing with its
+// stream yet still completes the client's handshake (Tornado 3.2 registers the SSL stream at
+// once for the same reason).
+func TestHandshakeWithoutApplication(t *testing.T) {
+	testutil.CheckLeaks(t)
+	o, pool := pair(t)
+	idle := &idleHandler{}
+	addr, _ := serve(t, func(loop *ioloop.IOLoop, logs *testutil.LogBuffer) (server, error) {
+		o.Logger = logs.Logger()
+		srv, err := NewTCPServer(idle, o, tcpserver.WithIOLoop(loop))
+		if err != nil {
+			return nil, err
+		}
+		idle.TCPServer = srv
+		return idle, nil
+	})
+	c := dialTLS(t, addr, pool, nil) // returns once the handshake is done
+	if !c.ConnectionState().HandshakeComplete {
+		t.Error("handshake not complete")
+	}
+}
+
+// idleHandler keeps its streams untouched until the server closes them.
+type idleHandler struct {
+	*TCPServer
+	streams []*tcpserver.IOStream
+}
+
+func (h *idleHandler) HandleStream(s *tcpserver.IOStream, _ string) { h.streams = append(h.streams, s) }
+
+func (h *idleHandler) CloseAllConnections() {
+	for _, s := range h.streams {
+		s.Close()
+	}
+}
