@@ -295,7 +295,9 @@ func (t *Transport) Write(p []byte) (int, error) {
 	case hsDone:
 		return t.conn.Write(p)
 	case hsFailed:
-		return 0, errAborted
+		// The stream is about to close (its Read said EOF): a write meanwhile fails quietly,
+		// as one to a peer that has gone does, so the handshake's warning stays the only line.
+		return 0, fmt.Errorf("%w: %w", errAborted, unix.EPIPE)
 	}
 	t.plain = append(t.plain, p...)
 	return len(p), nil
