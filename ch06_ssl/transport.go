@@ -21,9 +21,8 @@ import (
 	tcpserver "tornadotcp/ch04_tcpserver"
 )
 
-// ErrHandshake wraps the error of a handshake that failed for a reason other than the peer
-// leaving (a plaintext client, an alert, a certificate refused): the stream ends as at EOF, and
-// Transport.HandshakeErr says why.
+// ErrHandshake wraps the error of a handshake that failed (the peer left, a plaintext client,
+// an alert, a certificate refused): the stream closes, and Transport.HandshakeErr says why.
 var ErrHandshake = errors.New("ssl: handshake failed")
 
 // The handshake's states.
@@ -63,8 +62,9 @@ const (
 //
 // Errors as 3.2 classifies them: a peer that closes or resets during the handshake closes
 // quietly (SSL_ERROR_EOF, ECONNRESET); any other handshake error (a plaintext client, an alert)
-// logs one warning, "SSL Error on fd N", and the stream ends as at EOF after the alert, if any,
-// has been sent.
+// logs one warning, "SSL Error on fd N". Either way the alert, if any, is offered to the socket
+// and the stream closes at once, without another line; what the application wrote meanwhile is
+// dropped, and its write callbacks never run; the transport's HandshakeErr says why.
 type Transport struct {
 	sock *tcpserver.SocketTransport
 	a    adapter
@@ -175,7 +175,8 @@ func (t *Transport) Read(p []byte) (int, error) {
 	if t.state == hsIdle && t.a.eof {
 		t.state = hsFailed // connected and left (nmap -sT): no goroutine was spent
 		t.handshakeOver()
-		return 0, io.EOF
+		t.hsErr = io.EOF
+		return 0, t.failed()
 	}
 	done := t.resume()
 	if err := t.Flush(); err != nil && !nonblocking.WouldBlock(err) {
@@ -193,16 +194,10 @@ func (t *Transport) finished(p []byte) (int, error) {
 	t.a.handshaking = false
 	if err := t.hsErr; err != nil {
 		t.state = hsFailed
-		t.plain = nil
-		if quiet(err) {
-			if blocking.PeerGone(err) {
-				return 0, err
-			}
-			return 0, io.EOF
+		if !quiet(err) {
+			t.warn(err)
 		}
-		t.warn(err)
-		t.hsErr = fmt.Errorf("%w: %w", ErrHandshake, err)
-		return 0, io.EOF // the alert, if any, goes before the stream closes
+		return 0, t.failed()
 	}
 	t.state = hsDone
 	if len(t.plain) > 0 {
@@ -213,6 +208,18 @@ func (t *Transport) finished(p []byte) (int, error) {
 		}
 	}
 	return t.readData(p)
+}
+
+// failed ends a failed handshake: the plaintext the application wrote meanwhile is dropped,
+// and the alert, if crypto/tls wrote one, is sent if the socket takes it now. The error it
+// returns closes the stream at once and quietly (it wraps ECONNABORTED, which the stream takes
+// for a peer that has gone): the write callbacks of the dropped plaintext never run, and the
+// warning, if any, has been logged here. HandshakeErr keeps the cause.
+func (t *Transport) failed() error {
+	t.plain = nil
+	_ = t.Flush()
+	t.hsErr = fmt.Errorf("%w: %w", ErrHandshake, t.hsErr)
+	return fmt.Errorf("%w (%w)", t.hsErr, unix.ECONNABORTED)
 }
 
 // warn is 3.2's one line for a handshake that failed for a reason other than the peer leaving.
@@ -390,10 +397,10 @@ func (t *Transport) ConnectionState() tls.ConnectionState {
 	return t.conn.ConnectionState()
 }
 
-// HandshakeErr says why the handshake failed: nil while it runs, after it succeeded, or when
-// the peer left; a wrapped ErrHandshake otherwise.
+// HandshakeErr says why the handshake failed, wrapping ErrHandshake: nil while it runs and
+// after it succeeded. A peer that left mid-handshake is io.EOF (or the reset) inside it.
 func (t *Transport) HandshakeErr() error {
-	if errors.Is(t.hsErr, ErrHandshake) {
+	if t.state == hsFailed && errors.Is(t.hsErr, ErrHandshake) {
 		return t.hsErr
 	}
 	return nil

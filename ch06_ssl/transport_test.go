@@ -6,6 +6,7 @@ package ssl
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -240,12 +242,16 @@ func clientHello(t *testing.T) []byte {
 func TestServerWritesFirst(t *testing.T) {
 	testutil.CheckLeaks(t)
 	o, pool := pair(t)
-	addr, _ := serve(t, func(loop *ioloop.IOLoop, logs *testutil.LogBuffer) (server, error) {
+	var sent atomic.Int32 // write callbacks run: one per greeting that went
+	addr, logs := serve(t, func(loop *ioloop.IOLoop, logs *testutil.LogBuffer) (server, error) {
 		o.Logger = logs.Logger()
 		greet := tcpserver.HandlerFunc(func(s *tcpserver.IOStream, _ string) {
-			s.Write([]byte("220 hello\n"), s.LingeringClose)
+			s.Write([]byte("220 hello\n"), func() {
+				sent.Add(1)
+				s.LingeringClose()
+			})
 		})
-		srv, err := NewTCPServer(greet, o, tcpserver.WithIOLoop(loop))
+		srv, err := NewTCPServer(greet, o, tcpserver.WithIOLoop(loop), tcpserver.WithLogger(logs.Logger()))
 		if err != nil {
 			return nil, err
 		}
@@ -255,6 +261,28 @@ func TestServerWritesFirst(t *testing.T) {
 	got, err := io.ReadAll(c)
 	if string(got) != "220 hello\n" || err != nil {
 		t.Errorf("greeting %q, %v", got, err)
+	}
+	// A plaintext client of a server that writes first: the greeting waiting for the handshake
+	// is dropped with it, and the failed handshake is the one line logged.
+	raw, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(30 * time.Second))
+	raw.Write([]byte("EHLO plaintext\r\n"))
+	if rest, _ := io.ReadAll(raw); bytes.Contains(rest, []byte("220")) {
+		t.Errorf("the greeting went out in plaintext: %q", rest)
+	}
+	c = dialTLS(t, addr, pool, nil)
+	if got, err := io.ReadAll(c); string(got) != "220 hello\n" || err != nil {
+		t.Errorf("greeting after the plaintext client %q, %v", got, err)
+	}
+	if s := logs.String(); strings.Count(s, "level=") != 1 || !strings.Contains(s, "SSL Error on fd") {
+		t.Errorf("want the one SSL Error line, logged:\n%s", s)
+	}
+	if n := sent.Load(); n != 2 {
+		t.Errorf("%d write callbacks ran for 2 greetings sent: the dropped one's ran too", n)
 	}
 }
 
