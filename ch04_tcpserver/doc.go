@@ -36,8 +36,9 @@
 //     connection becomes an IOStream given to the Handler's HandleStream. The options are
 //     WithIOLoop (otherwise the loop is chosen lazily, when sockets are first added),
 //     WithLogger, and the StreamOptions (WithMaxBufferSize, WithReadChunkSize,
-//     WithMaxWriteBufferSize, WithStreamLogger) that every stream of the server gets. Stop is
-//     idempotent and safe from a callback.
+//     WithMaxWriteBufferSize, WithStreamLogger) that every stream of the server gets;
+//     WithTransport puts each accepted socket through a wrapper (chapter 6's TLS), as
+//     ConnectVia does for a client. Stop is idempotent and safe from a callback.
 //
 // Two servers embed TCPServer, as Tornado's subclass it, and pass themselves to New as the
 // Handler: EchoServer, the example tcpserver.py's docstring has had since Tornado 4.5 and the

@@ -161,8 +161,15 @@ func newSharedStream(loop *ioloop.IOLoop, t Transport, cfg *streamConfig) *IOStr
 	ext.in, _ = t.(InputHolder)
 	ext.out, _ = t.(OutputHolder)
 	ext.interest, _ = t.(Interested)
+	ext.gate, _ = t.(OutputGate)
 	if ext != (transportExt{}) {
 		s.ext = &ext
+	}
+	if ext.interest != nil {
+		// A transport with events of its own gets them from the start, whatever the application
+		// does first: Tornado 3.2's SSLIOStream registers at once, so that the handshake runs
+		// even while the application waits before it reads or writes.
+		s.updateInterest()
 	}
 	return s
 }
@@ -173,6 +180,7 @@ type transportExt struct {
 	in       InputHolder
 	out      OutputHolder
 	interest Interested
+	gate     OutputGate
 }
 
 // heldInput is the input the transport holds (InputHolder).
@@ -189,6 +197,16 @@ func (s *IOStream) heldOutput() int {
 		return 0
 	}
 	return s.ext.out.Unflushed()
+}
+
+// sendableOutput is the output a writable descriptor would let go: the stream's own, and what
+// the transport holds unless it is gated (OutputGate).
+func (s *IOStream) sendableOutput() int {
+	n := s.batched() + s.out.Len()
+	if s.ext != nil && s.ext.gate != nil {
+		return n + s.ext.gate.Sendable()
+	}
+	return n + s.heldOutput()
 }
 
 // transportInterest is what the transport asks the loop to watch for itself (Interested).
@@ -298,6 +316,10 @@ func WithStreamLogger(logger *slog.Logger) StreamOption {
 		}
 	}
 }
+
+// Transport is the stream's transport, Tornado's stream.socket: chapter 6 asks a TLS stream's
+// for its handshake's outcome.
+func (s *IOStream) Transport() Transport { return s.t }
 
 // SetNodelay turns Nagle's algorithm off (true) or on (false) for the stream's socket, Tornado's
 // set_nodelay (3.1): with it off, a small write goes out at once instead of waiting for the

@@ -219,13 +219,13 @@ func (s *IOStream) wantsInput() bool {
 }
 
 // interest is what the loop should watch: READ while the stream wants input, WRITE while output
-// is owed or the transport asks for it.
+// that a writable descriptor would let go is owed, or the transport asks for it.
 func (s *IOStream) interest() uint32 {
 	want := ioloop.NONE
 	if s.wantsInput() {
 		want |= ioloop.READ
 	}
-	if s.owed() > 0 || s.transportInterest()&ioloop.WRITE != 0 {
+	if s.sendableOutput() > 0 || s.transportInterest()&ioloop.WRITE != 0 {
 		want |= ioloop.WRITE
 	}
 	return want

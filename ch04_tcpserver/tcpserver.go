@@ -76,6 +76,15 @@ func WithLogger(logger *slog.Logger) ServerOption {
 	})
 }
 
+// WithTransport makes the server put each accepted connection's socket through wrap, and give
+// the stream the Transport wrap returns (given the server's loop): chapter 6 wraps it in TLS, as Tornado 3.2's
+// _handle_connection calls ssl_wrap_socket when the server has ssl_options. wrap runs on the
+// loop's goroutine; on error it must leave the socket open, and the server closes it and logs
+// nothing more than wrap's error at debug level (a refused connection is not the server's fault).
+func WithTransport(wrap func(*ioloop.IOLoop, *SocketTransport) (Transport, error)) ServerOption {
+	return serverOption(func(s *TCPServer) { s.wrap = wrap })
+}
+
 // TCPServer is a non-blocking, single-threaded TCP server: its listening sockets and every
 // connection they accept are served by one IOLoop, on one goroutine.
 //
@@ -92,8 +101,9 @@ type TCPServer struct {
 	loop       *ioloop.IOLoop // nil until sockets are added, unless WithIOLoop chose it
 	log        *slog.Logger
 	streamOpts []StreamOption
-	streamCfg  *streamConfig                      // streamOpts applied, shared by every stream
-	accept     func(conn int, addr unix.Sockaddr) // handleConnection, bound once
+	streamCfg  *streamConfig                                             // streamOpts applied, shared by every stream
+	accept     func(conn int, addr unix.Sockaddr)                        // handleConnection, bound once
+	wrap       func(*ioloop.IOLoop, *SocketTransport) (Transport, error) // WithTransport; nil for plain sockets
 
 	listeners []listener // accepting
 	pending   []int      // bound by Bind, accepting from Start
@@ -323,7 +333,15 @@ func (s *TCPServer) handleConnection(conn int, addr unix.Sockaddr) {
 		s.log.Warn("tcpserver: cannot use an accepted connection", "fd", conn, "err", err)
 		return
 	}
-	stream := newSharedStream(s.loop, t, s.streamCfg)
+	var tr Transport = t
+	if s.wrap != nil {
+		if tr, err = s.wrap(s.loop, t); err != nil {
+			t.Close()
+			s.log.Debug("tcpserver: connection refused by its transport", "fd", conn, "err", err)
+			return
+		}
+	}
+	stream := newSharedStream(s.loop, tr, s.streamCfg)
 	s.handle(stream, blocking.FormatAddr(addr))
 }
 

@@ -73,6 +73,16 @@ type OutputHolder interface {
 	Flush() error
 }
 
+// An OutputGate is an OutputHolder some of whose output cannot go yet whatever the descriptor
+// says: TLS holds the application's plaintext until the handshake has ended. Sendable reports
+// how many of the Unflushed bytes a writable descriptor would let Flush send; the stream
+// watches for WRITE only while that is above zero (or the stream's own output waits), so a
+// gated transport does not make the loop report a writable socket on every pass. The gated
+// bytes still count as owed: write callbacks and a close after the end wait for them.
+type OutputGate interface {
+	Sendable() int
+}
+
 // An Interested transport needs events of its own, whatever the application reads or writes
 // (a TLS handshake needs READ or WRITE before the first byte of data). Interest returns
 // ioloop.READ, ioloop.WRITE or both, and the stream adds them to what it watches. The stream
@@ -177,6 +187,14 @@ func (t *SocketTransport) SetNodelay(on bool) error {
 // made; here the stream exists only once it is connected, so a connect that fails leaves
 // nothing behind to close.
 func Connect(loop *ioloop.IOLoop, addr string, cb func(*IOStream, error), opts ...StreamOption) error {
+	return ConnectVia(loop, addr, nil, cb, opts...)
+}
+
+// ConnectVia is Connect with the connected socket put through wrap, whose Transport the stream
+// gets (chapter 6's TLS client). A nil wrap is Connect. wrap runs on the loop's goroutine; on
+// error it must leave the socket open: it is closed and cb gets the error.
+func ConnectVia(loop *ioloop.IOLoop, addr string, wrap func(*ioloop.IOLoop, *SocketTransport) (Transport, error),
+	cb func(*IOStream, error), opts ...StreamOption) error {
 	sa, family, err := blocking.ParseAddr(addr)
 	if err != nil {
 		return fmt.Errorf("tcpserver: connect: %w", err)
@@ -196,7 +214,15 @@ func Connect(loop *ioloop.IOLoop, addr string, cb func(*IOStream, error), opts .
 			cb(nil, fmt.Errorf("tcpserver: connect to %s: %w", addr, err))
 			return
 		}
-		cb(NewIOStream(loop, t, opts...), nil)
+		var tr Transport = t
+		if wrap != nil {
+			if tr, err = wrap(loop, t); err != nil {
+				t.Close()
+				cb(nil, fmt.Errorf("tcpserver: connect to %s: %w", addr, err))
+				return
+			}
+		}
+		cb(NewIOStream(loop, tr, opts...), nil)
 	}
 	switch err := unix.Connect(fd, sa); {
 	case err == nil:

@@ -8,6 +8,7 @@
 //	go run ./chapters bench [-quick]        blocking versus non-blocking, measured, into a temp dir
 //	go run ./chapters bench -out book/results   the same, replacing the book's results
 //	go run ./chapters soak [-d 10m]         the faults' long versions, with a leak report
+//	go run ./chapters gencert [-dir D]      a self-signed certificate and key for the TLS demos
 package main
 
 import (
@@ -25,6 +26,8 @@ const usage = `usage:
                                     -out book/results regenerates the book's results
   chapters soak [-d 2m] [flags]     every fault against every non-blocking server, checked for
                                     lost bytes and leaks ('chapters soak -h' for flags)
+  chapters gencert [-dir D]         write a self-signed certificate and key (ECDSA P-256, for
+                                    localhost, 127.0.0.1, ::1) to D/cert.pem and D/key.pem
 `
 
 func main() {
@@ -47,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return bench(args[1:], stdout, stderr)
 	case "soak":
 		return soakCommand(args[1:], stdout, stderr)
+	case "gencert":
+		return gencert(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -58,6 +58,9 @@ func TestFaultDescriptorLimit(t *testing.T) {
 	bin := fdlimitBuild(t)
 	for _, e := range entries {
 		t.Run(e.ID, func(t *testing.T) {
+			if e.TLS() {
+				t.Skipf("%s speaks TLS and these clients speak plaintext: not run yet", e.ID)
+			}
 			testutil.CheckLeaks(t)
 			if e.Serialises {
 				fdlimitSerialised(t, bin, e)

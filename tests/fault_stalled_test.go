@@ -37,6 +37,9 @@ func TestFaultStalledClients(t *testing.T) {
 			continue // blocking servers: a thread stuck in send stops reading by itself
 		}
 		t.Run(e.ID, func(t *testing.T) {
+			if e.TLS() {
+				t.Skipf("%s speaks TLS and the stalling clients speak plaintext: not measured yet", e.ID)
+			}
 			testutil.CheckLeaks(t)
 			srv := start(t, e)
 			payload, fresh := testutil.EchoPayload, freshEcho

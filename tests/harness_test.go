@@ -84,11 +84,12 @@ func (r *running) target(e catalog.Entry) target {
 }
 
 // echoEntries is every catalog server that speaks the echo protocol, which is what the
-// scenarios speak; a server of another protocol (Protocol "http") is tested by its chapter.
+// scenarios speak, in plaintext or over TLS ("tls-echo": the clients speak TLS, see dialEcho);
+// a server of another protocol ("http", "https") is tested by its chapter.
 func echoEntries() []catalog.Entry {
 	var echo []catalog.Entry
 	for _, e := range catalog.All() {
-		if e.Protocol == "" {
+		if e.Protocol == "" || e.Protocol == "tls-echo" {
 			echo = append(echo, e)
 		}
 	}

@@ -45,10 +45,14 @@ type Entry struct {
 	// Serialises is true where the lesson is that clients are served one at a time.
 	Serialises bool
 	// Protocol is what the server speaks: "" for the echo protocol, which the conformance
-	// suite in tests/ checks; "http" for the HTTP servers, which their chapters test with
+	// suite in tests/ checks; "tls-echo" for the echo protocol over TLS, which it checks with
+	// TLS clients; "http" and "https" for the HTTP servers, which their chapters test with
 	// HTTP clients.
 	Protocol string
 }
+
+// TLS reports whether the server speaks TLS (chapter 6's).
+func (e Entry) TLS() bool { return e.Protocol == "tls-echo" || e.Protocol == "https" }
 
 // Chapter is the chapter number in the id: 1 for "ch01/iterative".
 func (e Entry) Chapter() int {

@@ -29,6 +29,9 @@ func TestEntries(t *testing.T) {
 		if wantHTTP := strings.HasSuffix(e.ID, "/http"); wantHTTP != (e.Protocol == "http") {
 			t.Errorf("%s: protocol %q", e.ID, e.Protocol)
 		}
+		if wantTLS := strings.HasPrefix(e.ID, "ch06/"); wantTLS != e.TLS() {
+			t.Errorf("%s: protocol %q", e.ID, e.Protocol)
+		}
 	}
 	for id, chapter := range map[string]int{
 		"ch00/net": 0, "ch01/iterative": 1, "ch01/threaded": 1, "ch02/busypoll": 2,

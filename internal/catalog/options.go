@@ -18,6 +18,8 @@ type Options struct {
 	HeaderTimeout time.Duration // ch04/http: a request head
 	IdleTimeout   time.Duration // ch04/http: between requests; ch03 and ch04/echo: no input
 	BodyTimeout   time.Duration // ch04/http: a request body
+	CertFile      string        // ch06: the certificate (PEM); none: a self-signed one is made
+	KeyFile       string        // ch06: its private key (PEM)
 }
 
 // ErrOption: a server was given an option it does not take. Nothing was opened.
@@ -26,6 +28,9 @@ var ErrOption = errors.New("option not taken")
 // ListenOptions is Listen with opts. A server refuses, with ErrOption and before it binds, an
 // option it does not take, so that a setting is never silently ignored.
 func (e Entry) ListenOptions(hostport string, opts Options) (Server, error) {
+	if (opts.CertFile != "" || opts.KeyFile != "") && !e.TLS() {
+		return nil, fmt.Errorf("%w: %s does not speak TLS; -cert and -key are for ch06 servers", ErrOption, e.ID)
+	}
 	if e.ListenWith != nil {
 		return e.ListenWith(hostport, opts)
 	}

@@ -33,7 +33,8 @@ type runner struct {
 	srv  loopServer // the loop's goroutine only, once Serve has begun
 	addr string
 
-	life blocking.Lifecycle
+	life    blocking.Lifecycle
+	cleanup func() // run once everything is closed (ch06: removes a self-signed pair); may be nil
 }
 
 // newRunner makes a loop, the server (newServer must put it on that loop, with
@@ -94,7 +95,16 @@ func (r *runner) Serve() error {
 	// The loop is not running any more, so this goroutine may touch what was its: whatever
 	// ended the loop, nothing is left open.
 	r.closeAll()
-	return errors.Join(err, r.life.End(r.loop.Close))
+	return errors.Join(err, r.life.End(r.closeLoop))
+}
+
+// closeLoop closes the loop, then removes what the server made for itself.
+func (r *runner) closeLoop() error {
+	err := r.loop.Close()
+	if r.cleanup != nil {
+		r.cleanup()
+	}
+	return err
 }
 
 // Stop stops the server and waits until Serve has closed every descriptor. The server's methods
@@ -107,7 +117,7 @@ func (r *runner) Stop() error {
 // release closes everything when Stop or Shutdown comes before Serve.
 func (r *runner) release() error {
 	r.closeAll()
-	return r.loop.Close()
+	return r.closeLoop()
 }
 
 // Shutdown stops the server gracefully (the server's Shutdown: no more accepts, idle

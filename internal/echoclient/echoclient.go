@@ -4,6 +4,7 @@ package echoclient
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -11,10 +12,12 @@ import (
 	"time"
 )
 
-// Conn is one client connection.
+// Conn is one client connection, in plaintext or over TLS.
 type Conn struct {
-	c *net.TCPConn
-	r *bufio.Reader
+	c  *net.TCPConn
+	tc *tls.Conn // nil in plaintext
+	w  io.Writer // c, or tc
+	r  *bufio.Reader
 }
 
 // Dial connects to addr, giving up after timeout.
@@ -23,12 +26,29 @@ func Dial(addr string, timeout time.Duration) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Conn{c: c.(*net.TCPConn), r: bufio.NewReaderSize(c, 4096)}, nil
+	return &Conn{c: c.(*net.TCPConn), w: c, r: bufio.NewReaderSize(c, 4096)}, nil
+}
+
+// DialTLS connects to addr and completes a TLS handshake with cfg, giving up after timeout: the
+// echo protocol over TLS (chapter 6's tls-echo).
+func DialTLS(addr string, cfg *tls.Config, timeout time.Duration) (*Conn, error) {
+	raw, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	tc := tls.Client(raw, cfg)
+	raw.SetDeadline(time.Now().Add(timeout))
+	if err := tc.Handshake(); err != nil {
+		raw.Close()
+		return nil, fmt.Errorf("tls handshake: %w", err)
+	}
+	raw.SetDeadline(time.Time{})
+	return &Conn{c: raw.(*net.TCPConn), tc: tc, w: tc, r: bufio.NewReaderSize(tc, 4096)}, nil
 }
 
 // Send writes p as it is (lines, parts of lines, anything).
 func (c *Conn) Send(p []byte) error {
-	_, err := c.c.Write(p)
+	_, err := c.w.Write(p)
 	return err
 }
 
@@ -68,8 +88,16 @@ func (c *Conn) ReadToEOF() ([]byte, error) {
 	return data, err
 }
 
-// CloseWrite half-closes: the server sees EOF but may still send.
-func (c *Conn) CloseWrite() error { return c.c.CloseWrite() }
+// CloseWrite half-closes: the server sees EOF but may still send. Over TLS, close_notify goes
+// first (crypto/tls's CloseWrite leaves the TCP connection open).
+func (c *Conn) CloseWrite() error {
+	if c.tc != nil {
+		if err := c.tc.CloseWrite(); err != nil {
+			return err
+		}
+	}
+	return c.c.CloseWrite()
+}
 
 // Reset closes with SO_LINGER 0, so the kernel sends RST instead of FIN: an abrupt disconnect.
 func (c *Conn) Reset() error {
