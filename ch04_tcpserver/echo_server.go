@@ -34,9 +34,14 @@ var lineEnd = []byte("\n")
 // arrive, then EOF, and the rest of what the client sent is drained, not answered with a reset.
 type EchoServer struct {
 	*TCPServer
-	conns map[*echoConn]struct{} // open connections, for CloseAllConnections and Shutdown
-	idle  time.Duration          // WithIdleTimeout's; zero: none
-	drain shutdown
+	// Answer, when set before the server starts, may answer a line instead of echoing it: it
+	// gets each complete line with its '\n' and returns the reply (with its '\n') and true, or
+	// false to have the line echoed. Chapter 5's servers answer "whoami" and "burn N" with it.
+	// It runs on the loop's goroutine; data is the stream's buffer, valid only during the call.
+	Answer func(line []byte) (reply []byte, ok bool)
+	conns  map[*echoConn]struct{} // open connections, for CloseAllConnections and Shutdown
+	idle   time.Duration          // WithIdleTimeout's; zero: none
+	drain  shutdown
 }
 
 // NewEchoServer makes an echo server; opts are TCPServer's. Its streams hold at most 64 KiB of
@@ -113,6 +118,11 @@ const readAhead = 16 << 10
 // else once the kernel has the echoes. Write copies what it cannot send at once, so handing it
 // the stream's own buffer is safe.
 func (c *echoConn) echoLine(data []byte) {
+	if c.server.Answer != nil {
+		if reply, ok := c.server.Answer(data); ok {
+			data = reply
+		}
+	}
 	then := c.readNext
 	if c.stream.Unsent()+len(data) <= readAhead && !c.server.drain.draining {
 		then = nil // a draining server reads on only once the echo has gone, to see it idle

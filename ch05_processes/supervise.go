@@ -1,0 +1,305 @@
+// The parent's side: starting the children, waiting for each, restarting the ones that die.
+// Mirrors the loop at the end of tornado/process.py fork_processes (3.2).
+
+package process
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultGrace is how long ForkProcesses' parent, told to stop, lets its children stop after
+// SIGTERM before it kills them: longer than a server's own graceful stop (`chapters run` gives
+// its connections 3 s), within what supervisors wait (docker stop waits 10 s).
+const DefaultGrace = 10 * time.Second
+
+// Supervisor is a running set of children: it waits for each by its pid and restarts it as
+// Tornado's fork_processes does, until none is left, it gives up, or it is stopped.
+//
+// Tornado waits with os.wait(), any child at all. Here each child is waited for by its pid
+// (exec.Cmd.Wait): a wait for any child would also reap children other code started and waits
+// for, which would then wait forever or fail.
+type Supervisor struct {
+	n, maxRestarts int
+	cfg            forkConfig
+	self           string     // the program to execute again
+	sockets        []*os.File // dups of the listening sockets, kept for restarts
+	spawn          chan spawnReq
+	exits          chan exit
+	stop           chan stopReq
+	done           chan struct{}
+	err            error // set before done closes
+
+	mu       sync.Mutex
+	pids     map[int]int // task id -> pid of the live children
+	restarts int
+}
+
+type spawnReq struct {
+	id    int
+	reply chan spawned
+}
+
+type spawned struct {
+	cmd  *exec.Cmd
+	pipe *os.File // the write end the child watches
+	err  error
+}
+
+type exit struct {
+	id, pid int
+	state   *os.ProcessState
+	pipe    *os.File
+}
+
+type stopReq struct {
+	sig       syscall.Signal
+	killAfter time.Duration
+}
+
+func startSupervisor(n, maxRestarts int, cfg forkConfig) (*Supervisor, error) {
+	s := &Supervisor{
+		n: n, maxRestarts: maxRestarts, cfg: cfg,
+		// /proc/self/exe, not os.Executable(): under `go run` the binary may be deleted while
+		// it runs, and the link still executes it, for every restart.
+		self:  selfExe(),
+		spawn: make(chan spawnReq), exits: make(chan exit), stop: make(chan stopReq, 1),
+		done: make(chan struct{}), pids: make(map[int]int),
+	}
+	// The listening sockets are duplicated into files of the supervisor's own, kept open for as
+	// long as it runs: an *os.File dropped would be closed by its finalizer, and a restart needs
+	// them. Duplicates leave the originals to their owner, a server that may close them.
+	for _, g := range cfg.groups {
+		for _, fd := range g {
+			dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+			if err != nil {
+				s.closeSockets()
+				return nil, fmt.Errorf("process: duplicating listening socket %d: %w", fd, err)
+			}
+			s.sockets = append(s.sockets, os.NewFile(uintptr(dup), "listener "+strconv.Itoa(fd)))
+		}
+	}
+	go s.spawner()
+	started := make(map[int]spawned)
+	for id := range n {
+		sp := s.start(id)
+		if sp.err != nil {
+			close(s.spawn)
+			for id, sp := range started {
+				sp.cmd.Process.Kill()
+				s.wait(id, sp)
+			}
+			s.closeSockets()
+			return nil, sp.err
+		}
+		started[id] = sp
+	}
+	for id, sp := range started {
+		s.watch(id, sp)
+	}
+	go s.run()
+	return s, nil
+}
+
+// spawner starts every child from one goroutine locked to one OS thread, for the whole
+// supervision: the kernel's parent-death signal (Pdeathsig) fires when the thread that started
+// the child ends, not the process (go.dev/issue/27505), and the Go runtime ends idle threads
+// and moves goroutines between them. A locked thread that lives as long as the supervisor does
+// makes the signal mean "the parent is gone".
+func (s *Supervisor) spawner() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for req := range s.spawn {
+		req.reply <- s.exec(req.id)
+	}
+}
+
+func (s *Supervisor) start(id int) spawned {
+	reply := make(chan spawned)
+	s.spawn <- spawnReq{id: id, reply: reply}
+	return <-reply
+}
+
+// exec starts the child with task id id: the program again, with the same arguments, the
+// parent's standard output and error (as a forked child has them), the pipe and the sockets.
+func (s *Supervisor) exec(id int) spawned {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return spawned{err: fmt.Errorf("process: child %d: %w", id, err)}
+	}
+	defer r.Close()
+	sizes := make([]string, len(s.cfg.groups))
+	for i, g := range s.cfg.groups {
+		sizes[i] = strconv.Itoa(len(g))
+	}
+	cmd := exec.Command(s.self, os.Args[1:]...)
+	cmd.Args[0] = os.Args[0]
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), s.cfg.env...)
+	cmd.Env = append(cmd.Env,
+		envTaskID+"="+strconv.Itoa(id),
+		envSockets+"="+strings.Join(sizes, ","),
+		envPipe+"=3")
+	cmd.ExtraFiles = append([]*os.File{r}, s.sockets...)
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return spawned{err: fmt.Errorf("process: starting child %d: %w", id, err)}
+	}
+	return spawned{cmd: cmd, pipe: w}
+}
+
+// wait waits for the child by its pid and closes the pipe's write end.
+func (s *Supervisor) wait(id int, sp spawned) exit {
+	sp.cmd.Wait() // the exit status is in ProcessState; an error here says only that it is not 0
+	sp.pipe.Close()
+	return exit{id: id, pid: sp.cmd.Process.Pid, state: sp.cmd.ProcessState}
+}
+
+// watch records the child as live and waits for it on a goroutine of its own.
+func (s *Supervisor) watch(id int, sp spawned) {
+	s.mu.Lock()
+	s.pids[id] = sp.cmd.Process.Pid
+	s.mu.Unlock()
+	go func() { s.exits <- s.wait(id, sp) }()
+}
+
+// run is the supervision: Tornado's "while children" loop, with a way to be stopped.
+func (s *Supervisor) run() {
+	live := s.n
+	stopping := false
+	var kill <-chan time.Time
+	signalAll := func(sig syscall.Signal) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, pid := range s.pids {
+			syscall.Kill(pid, sig)
+		}
+	}
+	for live > 0 {
+		select {
+		case req := <-s.stop:
+			if !stopping {
+				stopping = true
+				signalAll(req.sig)
+				kill = time.After(req.killAfter)
+			}
+		case <-kill:
+			signalAll(syscall.SIGKILL)
+		case ex := <-s.exits:
+			s.mu.Lock()
+			delete(s.pids, ex.id)
+			s.mu.Unlock()
+			live--
+			if stopping || !s.restart(ex) {
+				continue
+			}
+			if s.restarts++; s.restarts > s.maxRestarts {
+				// Tornado raises here and leaves the other children running, orphaned, with
+				// nobody to restart or stop them. Here they are stopped as for Stop.
+				s.err = ErrTooManyRestarts
+				stopping = true
+				signalAll(syscall.SIGTERM)
+				kill = time.After(DefaultGrace)
+				continue
+			}
+			sp := s.start(ex.id)
+			if sp.err != nil {
+				slog.Error("process: cannot restart child", "task", ex.id, "err", sp.err)
+				s.err = sp.err
+				stopping = true
+				signalAll(syscall.SIGTERM)
+				kill = time.After(DefaultGrace)
+				continue
+			}
+			s.watch(ex.id, sp)
+			live++
+		}
+	}
+	close(s.spawn)
+	s.closeSockets()
+	close(s.done)
+}
+
+// restart logs how the child ended, in Tornado's words, and says whether it is to be restarted:
+// killed by a signal or a non-zero status, yes; exit 0, no.
+func (s *Supervisor) restart(ex exit) bool {
+	ws, _ := ex.state.Sys().(syscall.WaitStatus)
+	switch {
+	case ws.Signaled():
+		slog.Warn(fmt.Sprintf("child %d (pid %d) killed by signal %d, restarting", ex.id, ex.pid, int(ws.Signal())))
+	case ws.ExitStatus() != 0:
+		slog.Warn(fmt.Sprintf("child %d (pid %d) exited with status %d, restarting", ex.id, ex.pid, ws.ExitStatus()))
+	default:
+		slog.Info(fmt.Sprintf("child %d (pid %d) exited normally", ex.id, ex.pid))
+		return false
+	}
+	return true
+}
+
+func (s *Supervisor) closeSockets() {
+	for _, f := range s.sockets {
+		f.Close()
+	}
+	s.sockets = nil
+}
+
+// Wait waits until no child is left and returns nil, or ErrTooManyRestarts (or the error that
+// kept a child from restarting) once the other children have been stopped.
+func (s *Supervisor) Wait() error {
+	<-s.done
+	return s.err
+}
+
+// Stop stops the children: sig to each (SIGTERM asks for a graceful stop), SIGKILL to those
+// still running after killAfter, and restarts none. It returns once they are all gone, with
+// Wait's result. Calling it again, or after the end, does no more than wait.
+func (s *Supervisor) Stop(sig syscall.Signal, killAfter time.Duration) error {
+	select {
+	case s.stop <- stopReq{sig: sig, killAfter: killAfter}:
+	case <-s.done:
+	default: // a stop is already queued
+	}
+	return s.Wait()
+}
+
+// Pids gives the pid of each live child by task id.
+func (s *Supervisor) Pids() map[int]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[int]int, len(s.pids))
+	for id, pid := range s.pids {
+		out[id] = pid
+	}
+	return out
+}
+
+// Restarts is the number of restarts so far, all children together.
+func (s *Supervisor) Restarts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.restarts
+}
+
+// selfExe is the path that executes this very program again.
+func selfExe() string {
+	if _, err := os.Stat("/proc/self/exe"); err == nil {
+		return "/proc/self/exe"
+	}
+	if p, err := os.Executable(); err == nil {
+		return p
+	}
+	return os.Args[0]
+}
+
+
