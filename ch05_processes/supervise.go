@@ -303,3 +303,13 @@ func selfExe() string {
 }
 
 
+
+// Signal sends sig to every live child, and changes nothing else: a child it kills is restarted
+// unless the supervisor is stopping.
+func (s *Supervisor) Signal(sig syscall.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, pid := range s.pids {
+		syscall.Kill(pid, sig)
+	}
+}

@@ -48,6 +48,9 @@ type Entry struct {
 	// suite in tests/ checks; "http" for the HTTP servers, which their chapters test with
 	// HTTP clients.
 	Protocol string
+	// Procs is true for a server that runs in several processes and takes Options.Procs
+	// (chapter 5). Its Serve supervises children; see ch05.go.
+	Procs bool
 }
 
 // Chapter is the chapter number in the id: 1 for "ch01/iterative".

@@ -1,5 +1,5 @@
 // Options: the settings beyond its address that `chapters run` passes to a server that takes
-// them, the timeouts of chapters 3 and 4.
+// them, the timeouts of chapters 3 and 4 and the process count of chapter 5.
 
 package catalog
 
@@ -18,6 +18,9 @@ type Options struct {
 	HeaderTimeout time.Duration // ch04/http: a request head
 	IdleTimeout   time.Duration // ch04/http: between requests; ch03 and ch04/echo: no input
 	BodyTimeout   time.Duration // ch04/http: a request body
+	// Procs is how many processes a multi-process server of chapter 5 starts (Entry.Procs):
+	// zero for its default, one per CPU where Tornado's is, as for Tornado's start(0).
+	Procs int
 }
 
 // ErrOption: a server was given an option it does not take. Nothing was opened.
@@ -26,6 +29,9 @@ var ErrOption = errors.New("option not taken")
 // ListenOptions is Listen with opts. A server refuses, with ErrOption and before it binds, an
 // option it does not take, so that a setting is never silently ignored.
 func (e Entry) ListenOptions(hostport string, opts Options) (Server, error) {
+	if opts.Procs != 0 && !e.Procs {
+		return nil, fmt.Errorf("%w: %s runs in one process and takes no process count", ErrOption, e.ID)
+	}
 	if e.ListenWith != nil {
 		return e.ListenWith(hostport, opts)
 	}
