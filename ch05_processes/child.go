@@ -20,8 +20,8 @@ import (
 // The environment a parent gives each child. They are removed as soon as they are read, so that
 // a program the child runs (a shell, a helper) is not taken for a worker.
 const (
-	envTaskID  = "TORNADOTCP_TASK_ID"  // the task id, 0 to n-1
-	envSockets = "TORNADOTCP_SOCKETS"  // the inherited groups' sizes, "2,1": fds 4,5 then 6
+	envTaskID  = "TORNADOTCP_TASK_ID"   // the task id, 0 to n-1
+	envSockets = "TORNADOTCP_SOCKETS"   // the inherited groups' sizes, "2,1": fds 4,5 then 6
 	envPipe    = "TORNADOTCP_PARENT_FD" // the read end of the pipe whose EOF says the parent died
 )
 

@@ -302,8 +302,6 @@ func selfExe() string {
 	return os.Args[0]
 }
 
-
-
 // Signal sends sig to every live child, and changes nothing else: a child it kills is restarted
 // unless the supervisor is stopping.
 func (s *Supervisor) Signal(sig syscall.Signal) {
