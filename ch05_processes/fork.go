@@ -52,11 +52,7 @@ func ForkProcesses(n, maxRestarts int) (int, error) {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(signals)
-	groups, err := tcpserver.ListeningSockets()
-	if err != nil {
-		return -1, err
-	}
-	id, sup, err := Fork(n, maxRestarts, WithSockets(groups))
+	id, sup, err := Fork(n, maxRestarts, withListeningSockets())
 	if err != nil || sup == nil {
 		return id, err
 	}
@@ -77,8 +73,15 @@ func ForkProcesses(n, maxRestarts int) (int, error) {
 type ForkOption func(*forkConfig)
 
 type forkConfig struct {
-	groups [][]int
-	env    []string
+	groups    [][]int
+	listening bool // hand down tcpserver.ListeningSockets()
+	env       []string
+}
+
+// withListeningSockets hands the children every socket chapter 4's BindSockets and
+// BindUnixSocket made in this process, as ForkProcesses does.
+func withListeningSockets() ForkOption {
+	return func(c *forkConfig) { c.listening = true }
 }
 
 // WithSockets hands the children groups, one per binding call the child will make again, in
@@ -119,6 +122,13 @@ func Fork(n, maxRestarts int, opts ...ForkOption) (int, *Supervisor, error) {
 	var cfg forkConfig
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.listening {
+		groups, err := tcpserver.ListeningSockets()
+		if err != nil {
+			return -1, nil, err
+		}
+		cfg.groups = groups
 	}
 	slog.Info(fmt.Sprintf("Starting %d processes", n))
 	sup, err := startSupervisor(n, maxRestarts, cfg)
