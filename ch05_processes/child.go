@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	tcpserver "tornadotcp/ch04_tcpserver"
 )
 
@@ -23,11 +25,16 @@ const (
 	envTaskID  = "TORNADOTCP_TASK_ID"   // the task id, 0 to n-1
 	envSockets = "TORNADOTCP_SOCKETS"   // the inherited groups' sizes, "2,1": fds 4,5 then 6
 	envPipe    = "TORNADOTCP_PARENT_FD" // the read end of the pipe whose EOF says the parent died
+	envReady   = "TORNADOTCP_READY_FD"  // the write end of the pipe Ready writes to
 )
 
-// firstSocketFD is the first inherited socket: ExtraFiles[i] is descriptor 3+i in the child, and
-// ExtraFiles[0] is the pipe.
-const firstSocketFD = 4
+// The descriptors a child inherits: ExtraFiles[i] is descriptor 3+i in the child. The two pipes
+// come first, then the sockets.
+const (
+	parentPipeFD  = 3
+	readyPipeFD   = 4
+	firstSocketFD = 5
+)
 
 // ParentGoneGrace is how long a child whose parent has died gives itself to stop after it has
 // sent itself SIGTERM, before it exits with status 1 regardless: a program that catches SIGTERM
@@ -39,8 +46,9 @@ var child struct {
 	sync.Mutex
 	isChild  bool
 	id       int
-	returned bool  // ForkProcesses has returned the id once
-	err      error // the environment could not be read
+	returned bool     // ForkProcesses has returned the id once
+	err      error    // the environment could not be read
+	ready    *os.File // Ready's pipe; nil once written
 }
 
 func init() {
@@ -48,8 +56,8 @@ func init() {
 	if !ok {
 		return
 	}
-	sockets, pipe := os.Getenv(envSockets), os.Getenv(envPipe)
-	for _, k := range []string{envTaskID, envSockets, envPipe} {
+	sockets, pipe, ready := os.Getenv(envSockets), os.Getenv(envPipe), os.Getenv(envReady)
+	for _, k := range []string{envTaskID, envSockets, envPipe, envReady} {
 		os.Unsetenv(k)
 	}
 	child.isChild = true
@@ -67,9 +75,29 @@ func init() {
 		child.err = fmt.Errorf("process: task %d cannot take its sockets: %w", id, err)
 		return
 	}
+	if fd, err := strconv.Atoi(ready); err == nil {
+		unix.CloseOnExec(fd) // exec cleared it; the child's own subprocesses need none of this
+		child.ready = os.NewFile(uintptr(fd), "ready pipe")
+	}
 	if fd, err := strconv.Atoi(pipe); err == nil {
+		unix.CloseOnExec(fd)
 		go watchParent(os.NewFile(uintptr(fd), "parent pipe"))
 	}
+}
+
+// Ready tells the parent that this child serves: its sockets are on its loop, or, for a
+// server that binds after the fork (SO_REUSEPORT), bound and listening. Supervisor.Ready
+// reports when every child has said so. It does nothing outside a child, and after the first
+// call. Tornado has no such thing: a forked child's sockets listen from before the fork.
+func Ready() {
+	child.Lock()
+	defer child.Unlock()
+	if child.ready == nil {
+		return
+	}
+	fmt.Fprintf(child.ready, "%d\n", child.id)
+	child.ready.Close()
+	child.ready = nil
 }
 
 // parseGroups turns "2,1" into [[4 5] [6]].

@@ -4,6 +4,7 @@
 package process
 
 import (
+	"bufio"
 	"fmt"
 	"log/slog"
 	"os"
@@ -34,6 +35,9 @@ type Supervisor struct {
 	cfg            forkConfig
 	self           string     // the program to execute again
 	sockets        []*os.File // dups of the listening sockets, kept for restarts
+	readyR, readyW *os.File   // the pipe children's Ready writes to
+	ready          chan struct{}
+	readDone       chan struct{} // readReady has ended
 	spawn          chan spawnReq
 	exits          chan exit
 	stop           chan stopReq
@@ -74,7 +78,12 @@ func startSupervisor(n, maxRestarts int, cfg forkConfig) (*Supervisor, error) {
 		// it runs, and the link still executes it, for every restart.
 		self:  selfExe(),
 		spawn: make(chan spawnReq), exits: make(chan exit), stop: make(chan stopReq, 1),
-		done: make(chan struct{}), pids: make(map[int]int),
+		done: make(chan struct{}), pids: make(map[int]int), ready: make(chan struct{}),
+		readDone: make(chan struct{}),
+	}
+	var err error
+	if s.readyR, s.readyW, err = os.Pipe(); err != nil {
+		return nil, fmt.Errorf("process: %w", err)
 	}
 	// The listening sockets are duplicated into files of the supervisor's own, kept open for as
 	// long as it runs: an *os.File dropped would be closed by its finalizer, and a restart needs
@@ -107,6 +116,7 @@ func startSupervisor(n, maxRestarts int, cfg forkConfig) (*Supervisor, error) {
 	for id, sp := range started {
 		s.watch(id, sp)
 	}
+	go s.readReady()
 	go s.run()
 	return s, nil
 }
@@ -149,8 +159,9 @@ func (s *Supervisor) exec(id int) spawned {
 	cmd.Env = append(cmd.Env,
 		envTaskID+"="+strconv.Itoa(id),
 		envSockets+"="+strings.Join(sizes, ","),
-		envPipe+"=3")
-	cmd.ExtraFiles = append([]*os.File{r}, s.sockets...)
+		envPipe+"="+strconv.Itoa(parentPipeFD),
+		envReady+"="+strconv.Itoa(readyPipeFD))
+	cmd.ExtraFiles = append([]*os.File{r, s.readyW}, s.sockets...)
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		w.Close()
@@ -228,6 +239,7 @@ func (s *Supervisor) run() {
 	}
 	close(s.spawn)
 	s.closeSockets()
+	<-s.readDone
 	close(s.done)
 }
 
@@ -252,7 +264,33 @@ func (s *Supervisor) closeSockets() {
 		f.Close()
 	}
 	s.sockets = nil
+	s.readyR.Close()
+	s.readyW.Close()
 }
+
+// readReady reads the task ids children send with Ready, and closes ready once each of the
+// first n has sent its own. It ends when the pipe is closed at the end of the supervision.
+func (s *Supervisor) readReady() {
+	defer close(s.readDone)
+	seen := make(map[int]bool)
+	sc := bufio.NewScanner(s.readyR)
+	for sc.Scan() {
+		id, err := strconv.Atoi(sc.Text())
+		if err != nil || id < 0 || id >= s.n || seen[id] {
+			continue
+		}
+		if seen[id] = true; len(seen) == s.n {
+			close(s.ready)
+		}
+	}
+}
+
+// Ready is closed once every child has called Ready (process.Ready) at least once. A program
+// whose children never call it waits on Done instead.
+func (s *Supervisor) Ready() <-chan struct{} { return s.ready }
+
+// Done is closed when the supervision has ended (see Wait).
+func (s *Supervisor) Done() <-chan struct{} { return s.done }
 
 // Wait waits until no child is left and returns nil, or ErrTooManyRestarts (or the error that
 // kept a child from restarting) once the other children have been stopped.

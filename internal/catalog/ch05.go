@@ -12,6 +12,8 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -74,6 +76,7 @@ func serving(e *tcpserver.EchoServer, loop *ioloop.IOLoop, err error) (Server, e
 		}
 		return nil, err
 	}
+	process.Ready() // in a child, tells the parent it serves
 	return &runner{loop: loop, srv: e, addr: e.Addrs()[0]}, nil
 }
 
@@ -216,14 +219,37 @@ func listenReusePort(hostport string, o Options) (Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &supervised{addr: addr}
-	m.start = func() (*process.Supervisor, error) {
-		_, sup, err := process.Fork(o.Procs, process.DefaultMaxRestarts, childEnvFor("ch05/reuseport", host, addr, o))
-		return sup, err
+	// The children start now, not in Serve, and the parent waits until each has its socket
+	// listening: nothing listens on the port before, and whoever reads the listening line
+	// may connect at once.
+	_, sup, err := process.Fork(o.Procs, process.DefaultMaxRestarts, childEnvFor("ch05/reuseport", host, addr, o))
+	if err != nil {
+		closeAll(held)
+		return nil, err
 	}
-	m.release = func() error { closeAll(held); return nil }
+	select {
+	case <-sup.Ready():
+	case <-sup.Done():
+		closeAll(held)
+		return nil, fmt.Errorf("ch05/reuseport: the children ended before they listened: %w", sup.Wait())
+	case <-time.After(childrenStartTimeout):
+		sup.Stop(syscall.SIGKILL, 0)
+		closeAll(held)
+		return nil, fmt.Errorf("ch05/reuseport: the children did not listen within %v", childrenStartTimeout)
+	}
+	m := &supervised{addr: addr, sup: sup}
+	m.start = func() (*process.Supervisor, error) { return sup, nil }
+	m.release = func() error {
+		sup.Stop(syscall.SIGINT, killMargin) // when Stop comes before Serve
+		closeAll(held)
+		return nil
+	}
 	return m, nil
 }
+
+// childrenStartTimeout bounds how long ch05/reuseport's Listen waits for its children to
+// listen: an executable to start and a runtime to initialize, on a loaded machine.
+const childrenStartTimeout = time.Minute
 
 // reservePort binds, without listening, a socket with SO_REUSEPORT on port (0: a free one) at
 // each address host stands for ("" for every interface, IPv4 and IPv6), the port the first one

@@ -150,7 +150,7 @@ func (m *supervised) Serve() error {
 	return errors.Join(err, m.life.End(m.release))
 }
 
-// with runs f on the supervisor now, or as soon as Serve has started it.
+// with runs f on the supervisor now, or as soon as Serve has started it (or Listen did).
 func (m *supervised) with(f func(*process.Supervisor)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
