@@ -1,0 +1,123 @@
+package catalog
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"tornadotcp/internal/testutil"
+)
+
+// whoami asks addr which child serves it: "task=N pid=P".
+func whoami(t *testing.T, addr string) (task string, pid int) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintln(c, "whoami")
+	a, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatalf("whoami: %v", err)
+	}
+	if _, err := fmt.Sscanf(a, "task=%s pid=%d", &task, &pid); err != nil {
+		t.Fatalf("whoami answered %q: %v", a, err)
+	}
+	return task, pid
+}
+
+// alive says whether pid still runs (a zombie does not).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return err == nil && !strings.Contains(string(b), ") Z ")
+}
+
+// Each multi-process form with three processes, on port 0: the children report task ids 0, 1
+// and 2 (master's TestMultiprocess), from more than one pid; each echoes; Stop or Shutdown
+// leaves no child running.
+func TestCh05FormsTaskIDs(t *testing.T) {
+	for _, id := range []string{"ch05/bind-start", "ch05/add-sockets", "ch05/reuseport"} {
+		for _, how := range []string{"Stop", "Shutdown"} {
+			t.Run(id+"/"+how, func(t *testing.T) {
+				testutil.CheckLeaks(t)
+				e, err := Lookup(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, err := e.ListenOptions("127.0.0.1:0", Options{Procs: 3})
+				if err != nil {
+					t.Fatal(err)
+				}
+				served := make(chan error, 1)
+				go func() { served <- s.Serve() }()
+				tasks := map[string]int{}
+				for i := 0; i < 1000 && len(tasks) < 3; i++ {
+					task, pid := whoami(t, s.Addr())
+					tasks[task] = pid
+				}
+				if len(tasks) != 3 || tasks["0"] == 0 || tasks["1"] == 0 || tasks["2"] == 0 {
+					t.Errorf("1000 connections reached tasks %v; want 0, 1 and 2", tasks)
+				}
+				testutil.Echo(t, testutil.Dial(t, s.Addr()), "ch05\n")
+				if how == "Stop" {
+					err = s.Stop()
+				} else {
+					err = s.(Graceful).Shutdown(time.Second)
+				}
+				if err != nil {
+					t.Errorf("%s: %v", how, err)
+				}
+				if err := <-served; err != nil {
+					t.Errorf("Serve: %v", err)
+				}
+				for task, pid := range tasks {
+					if alive(pid) {
+						t.Errorf("task %s (pid %d) outlived %s", task, pid, how)
+					}
+				}
+			})
+		}
+	}
+}
+
+// Form 1 and Start(1) serve in this process, which has no task id.
+func TestCh05OneProcess(t *testing.T) {
+	for _, c := range []struct {
+		id   string
+		opts Options
+	}{{"ch05/listen", Options{}}, {"ch05/bind-start", Options{Procs: 1}}} {
+		t.Run(c.id, func(t *testing.T) {
+			testutil.CheckLeaks(t)
+			e, _ := Lookup(c.id)
+			s, err := e.ListenOptions("127.0.0.1:0", c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			served := make(chan error, 1)
+			go func() { served <- s.Serve() }()
+			if task, pid := whoami(t, s.Addr()); task != "none" || pid != os.Getpid() {
+				t.Errorf("whoami: task=%s pid=%d; want task=none pid=%d", task, pid, os.Getpid())
+			}
+			if err := s.Stop(); err != nil {
+				t.Error(err)
+			}
+			if err := <-served; err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// -procs is refused by a server that runs in one process.
+func TestCh05ProcsRefused(t *testing.T) {
+	e, _ := Lookup("ch04/echo")
+	if _, err := e.ListenOptions("127.0.0.1:0", Options{Procs: 2}); err == nil || !strings.Contains(err.Error(), ErrOption.Error()) {
+		t.Fatalf("ch04/echo with Procs 2: %v; want ErrOption", err)
+	}
+}
