@@ -17,9 +17,11 @@ import (
 var (
 	// ErrIOLoopInitialized: ForkProcesses was called after the IOLoop singleton was made.
 	// Tornado's message, word for word: a loop made before the fork would be shared.
+	//lint:ignore ST1005 Tornado's message, word for word, capital and all
 	ErrIOLoopInitialized = errors.New("Cannot run in multiple processes: IOLoop instance has " +
 		"already been initialized. You cannot call IOLoop.instance() before calling start_processes()")
 	// ErrTooManyRestarts: children died more than maxRestarts times in all; Tornado's message.
+	//lint:ignore ST1005 Tornado's message, word for word
 	ErrTooManyRestarts = errors.New("Too many child restarts, giving up")
 	// ErrForkedTwice: ForkProcesses was called again in a child (Tornado asserts that no task id
 	// is set yet).

@@ -1,3 +1,5 @@
+//go:build linux
+
 // The process tests: Tornado 3.2's test_multi_process and master's TestMultiprocess, and the
 // facts of the re-executing design (restarts by task id, giving up, no child left behind), each
 // a program of main_test.go run in a subprocess.

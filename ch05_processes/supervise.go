@@ -63,7 +63,6 @@ type spawned struct {
 type exit struct {
 	id, pid int
 	state   *os.ProcessState
-	pipe    *os.File
 }
 
 type stopReq struct {
