@@ -59,9 +59,11 @@ func ForkProcesses(n, maxRestarts int) (int, error) {
 		return id, err
 	}
 	go func() {
-		if sig, ok := <-signals; ok {
+		select {
+		case sig := <-signals:
 			slog.Info(fmt.Sprintf("%v, stopping the children", sig))
 			sup.Stop(syscall.SIGTERM, DefaultGrace)
+		case <-sup.Done():
 		}
 	}()
 	if err := sup.Wait(); err != nil {

@@ -12,9 +12,12 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -40,12 +43,13 @@ func TestMain(m *testing.M) {
 // programs returns the exit status; in a parent, ForkProcesses exits 0 itself when the children
 // are done, so a program's own return is reached in a parent only on an error.
 var programs = map[string]func() int{
-	"multi":   multiProcess,
-	"ids":     printIDs,
-	"failing": failing,
-	"serve":   serveForever,
-	"twice":   forkTwice,
-	"unix":    serveUnixToo,
+	"multi":    multiProcess,
+	"ids":      printIDs,
+	"failing":  failing,
+	"serve":    serveForever,
+	"twice":    forkTwice,
+	"unix":     serveUnixToo,
+	"stubborn": stubborn,
 }
 
 // parentFailed reports the error ForkProcesses returned in the parent, with status 3.
@@ -214,3 +218,25 @@ func serveUnixToo() int {
 	fmt.Println("child: loop ended:", err)
 	return 1
 }
+
+// stubborn: the children ignore SIGTERM; the parent stops them with Supervisor.Stop, which
+// kills them once the grace period is over.
+func stubborn() int {
+	id, sup, err := Fork(2, 0)
+	if err != nil {
+		return parentFailed(err)
+	}
+	if sup == nil {
+		signal.Ignore(syscall.SIGTERM)
+		fmt.Printf("task %d pid %d\n", id, os.Getpid())
+		Ready()
+		select {}
+	}
+	<-sup.Ready()
+	start := time.Now()
+	err = sup.Stop(syscall.SIGTERM, stubbornGrace)
+	fmt.Printf("stopped: %v, after the grace: %v\n", err, time.Since(start) >= stubbornGrace)
+	return 0
+}
+
+const stubbornGrace = 300 * time.Millisecond

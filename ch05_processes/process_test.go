@@ -330,3 +330,24 @@ func TestStartTwiceFailsBeforeFork(t *testing.T) {
 		t.Errorf("the second Start forked:\n%s", log)
 	}
 }
+
+func TestStopKillsAfterGrace(t *testing.T) {
+	p := startProgram(t, "stubborn")
+	out, code := p.rest(t)
+	var pids []int
+	for _, l := range out {
+		var id, pid int
+		if n, _ := fmt.Sscanf(l, "task %d pid %d", &id, &pid); n == 2 {
+			pids = append(pids, pid)
+		}
+	}
+	if code != 0 || len(pids) != 2 || !slices.Contains(out, "stopped: <nil>, after the grace: true") {
+		t.Fatalf("exit status %d, output %q", code, out)
+	}
+	for _, pid := range pids {
+		gone(t, pid)
+	}
+	if log := p.stderr.String(); strings.Contains(log, "restarting") {
+		t.Errorf("a child stopped was restarted:\n%s", log)
+	}
+}
