@@ -131,12 +131,7 @@ func serveEcho(fds []int, answer func([]byte) ([]byte, bool)) int {
 		fmt.Println("child:", err)
 		return 1
 	}
-	loop, err := ioloop.Current()
-	if err == nil {
-		err = loop.Start()
-	}
-	fmt.Println("child: loop ended:", err)
-	return 1
+	return runLoop()
 }
 
 // printIDs is master's TestMultiprocess without the server: each child prints its task id and
@@ -211,12 +206,7 @@ func serveUnixToo() int {
 	}
 	id, _ := TaskID()
 	fmt.Printf("task %d pid %d\n", id, os.Getpid())
-	loop, err := ioloop.Current()
-	if err == nil {
-		err = loop.Start()
-	}
-	fmt.Println("child: loop ended:", err)
-	return 1
+	return runLoop()
 }
 
 // stubborn: the children ignore SIGTERM; the parent stops them with Supervisor.Stop, which
@@ -240,3 +230,13 @@ func stubborn() int {
 }
 
 const stubbornGrace = 300 * time.Millisecond
+
+// runLoop runs the loop chosen after the fork, ioloop.Current(), until the child is killed.
+func runLoop() int {
+	loop, err := ioloop.Current()
+	if err == nil {
+		err = loop.Start()
+	}
+	fmt.Println("child: loop ended:", err)
+	return 1
+}

@@ -1,44 +1,21 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"tornadotcp/internal/testutil"
 )
-
-// askWhoami asks the server at addr which child serves: its task id and pid.
-func askWhoami(t *testing.T, addr string) (task string, pid int) {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, runTimeout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(runTimeout))
-	fmt.Fprintln(c, "whoami")
-	a, err := bufio.NewReader(c).ReadString('\n')
-	if err == nil {
-		_, err = fmt.Sscanf(a, "task=%s pid=%d", &task, &pid)
-	}
-	if err != nil {
-		t.Fatalf("whoami: %q, %v", a, err)
-	}
-	return task, pid
-}
 
 // childrenByTask asks until every task of 0..n-1 has answered, bounded.
 func childrenByTask(t *testing.T, addr string, n int) map[string]int {
 	t.Helper()
 	tasks := map[string]int{}
 	for i := 0; i < 1000 && len(tasks) < n; i++ {
-		task, pid := askWhoami(t, addr)
+		task, pid := testutil.Whoami(t, addr)
 		tasks[task] = pid
 	}
 	if len(tasks) != n {
@@ -64,7 +41,7 @@ func TestRunCh05BindStart(t *testing.T) {
 				killed := tasks["1"]
 				syscall.Kill(killed, syscall.SIGKILL)
 				testutil.WaitFor(t, "task 1 to come back with a new pid", func() bool {
-					task, pid := askWhoami(t, c.addr)
+					task, pid := testutil.Whoami(t, c.addr)
 					if task == "1" && pid != killed {
 						tasks["1"] = pid
 						return true

@@ -87,14 +87,20 @@ func listenForm1(hostport string, o Options) (*runner, error) {
 	return newRunner(hostport, func(loop *ioloop.IOLoop) loopServer { return newEcho(o, loop) })
 }
 
+// splitOptions checks o for server id (an idle timeout and a process count, nothing else) and
+// splits hostport.
+func splitOptions(id, hostport string, o Options) (host string, port int, err error) {
+	if err := o.idleOnly(id); err != nil {
+		return "", 0, err
+	}
+	return blocking.SplitHostPort(hostport)
+}
+
 // listenBindStart is ch05/bind-start: Bind, then Start(procs). In the parent, Serve forks; in
 // a child, Bind adopts the inherited socket and Start returns at once, so the child serves. With
 // -procs 1 Start does not fork (Tornado's rule) and this process serves.
 func listenBindStart(hostport string, o Options) (Server, error) {
-	if err := o.idleOnly("ch05/bind-start"); err != nil {
-		return nil, err
-	}
-	host, port, err := blocking.SplitHostPort(hostport)
+	host, port, err := splitOptions("ch05/bind-start", hostport, o)
 	if err != nil {
 		return nil, err
 	}
@@ -138,10 +144,7 @@ func listenBindStart(hostport string, o Options) (Server, error) {
 // listenAddSockets is ch05/add-sockets: BindSockets, ForkProcesses, AddSockets in each child.
 // Fork with -procs 1 forks one supervised child, as Tornado's fork_processes(1) does.
 func listenAddSockets(hostport string, o Options) (Server, error) {
-	if err := o.idleOnly("ch05/add-sockets"); err != nil {
-		return nil, err
-	}
-	host, port, err := blocking.SplitHostPort(hostport)
+	host, port, err := splitOptions("ch05/add-sockets", hostport, o)
 	if err != nil {
 		return nil, err
 	}
@@ -190,10 +193,7 @@ func serveInChild(o Options, fds []int) (Server, error) {
 // listens on nothing: it reserves the port with sockets bound (SO_REUSEPORT) but not
 // listening, which join no group and take no connection, and hands no socket down.
 func listenReusePort(hostport string, o Options) (Server, error) {
-	if err := o.idleOnly("ch05/reuseport"); err != nil {
-		return nil, err
-	}
-	host, port, err := blocking.SplitHostPort(hostport)
+	host, port, err := splitOptions("ch05/reuseport", hostport, o)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,7 @@
 package catalog
 
 import (
-	"bufio"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -11,26 +9,6 @@ import (
 
 	"tornadotcp/internal/testutil"
 )
-
-// whoami asks addr which child serves it: "task=N pid=P".
-func whoami(t *testing.T, addr string) (task string, pid int) {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 30*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	fmt.Fprintln(c, "whoami")
-	a, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		t.Fatalf("whoami: %v", err)
-	}
-	if _, err := fmt.Sscanf(a, "task=%s pid=%d", &task, &pid); err != nil {
-		t.Fatalf("whoami answered %q: %v", a, err)
-	}
-	return task, pid
-}
 
 // alive says whether pid still runs (a zombie does not).
 func alive(pid int) bool {
@@ -58,7 +36,7 @@ func TestCh05FormsTaskIDs(t *testing.T) {
 				go func() { served <- s.Serve() }()
 				tasks := map[string]int{}
 				for i := 0; i < 1000 && len(tasks) < 3; i++ {
-					task, pid := whoami(t, s.Addr())
+					task, pid := testutil.Whoami(t, s.Addr())
 					tasks[task] = pid
 				}
 				if len(tasks) != 3 || tasks["0"] == 0 || tasks["1"] == 0 || tasks["2"] == 0 {
@@ -101,7 +79,7 @@ func TestCh05OneProcess(t *testing.T) {
 			}
 			served := make(chan error, 1)
 			go func() { served <- s.Serve() }()
-			if task, pid := whoami(t, s.Addr()); task != "none" || pid != os.Getpid() {
+			if task, pid := testutil.Whoami(t, s.Addr()); task != "none" || pid != os.Getpid() {
 				t.Errorf("whoami: task=%s pid=%d; want task=none pid=%d", task, pid, os.Getpid())
 			}
 			if err := s.Stop(); err != nil {
