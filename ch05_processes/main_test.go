@@ -50,6 +50,7 @@ var programs = map[string]func() int{
 	"twice":    forkTwice,
 	"unix":     serveUnixToo,
 	"stubborn": stubborn,
+	"loop":     loopPassed,
 }
 
 // parentFailed reports the error ForkProcesses returned in the parent, with status 3.
@@ -237,6 +238,32 @@ func runLoop() int {
 	if err == nil {
 		err = loop.Start()
 	}
+	fmt.Println("child: loop ended:", err)
+	return 1
+}
+
+// loopPassed is form 2 with a loop given to the constructor, not the singleton, and a line
+// printed before Start: in Tornado 3.2 the children would share the loop's epoll instance (and
+// all but one fail to register the socket); here each child makes its loop again, in main, and
+// prints the line again.
+func loopPassed() int {
+	loop, err := ioloop.New()
+	if err != nil {
+		return parentFailed(err)
+	}
+	echo := tcpserver.NewEchoServer(tcpserver.WithIOLoop(loop))
+	echo.Answer = Answer
+	srv := &TCPServer{TCPServer: echo.TCPServer}
+	if err := srv.Bind(0, "127.0.0.1", unix.AF_INET, 0, false); err != nil {
+		return parentFailed(err)
+	}
+	fmt.Printf("before the fork: pid %d, %s\n", os.Getpid(), srv.Addrs()[0])
+	if err := srv.Start(2); err != nil {
+		return parentFailed(err)
+	}
+	id, _ := TaskID()
+	fmt.Printf("task %d serving\n", id)
+	err = loop.Start()
 	fmt.Println("child: loop ended:", err)
 	return 1
 }

@@ -351,3 +351,40 @@ func TestStopKillsAfterGrace(t *testing.T) {
 		t.Errorf("a child stopped was restarted:\n%s", log)
 	}
 }
+
+// A loop passed to the constructor, then Start(2): every child serves, each on the loop its own
+// main made; and what main printed before Start, every child printed again.
+func TestLoopPassedStartForks(t *testing.T) {
+	p := startProgram(t, "loop")
+	var addr string
+	before, serving := map[string]bool{}, 0
+	for serving < 2 {
+		l := p.line(t)
+		if rest, ok := strings.CutPrefix(l, "before the fork: "); ok {
+			pid, a, _ := strings.Cut(rest, ", ")
+			before[pid], addr = true, a
+		} else if strings.HasSuffix(l, " serving") {
+			serving++
+		}
+	}
+	tasks := map[string]bool{}
+	for i := 0; i < 300 && len(tasks) < 2; i++ {
+		task, _ := testutil.Whoami(t, addr)
+		tasks[task] = true
+	}
+	if len(tasks) != 2 {
+		t.Errorf("300 connections reached tasks %v; want 0 and 1", tasks)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	out, code := p.rest(t)
+	for _, l := range out {
+		if rest, ok := strings.CutPrefix(l, "before the fork: "); ok {
+			pid, _, _ := strings.Cut(rest, ", ")
+			before[pid] = true
+		}
+	}
+	if code != 0 || len(before) != 3 {
+		t.Errorf("exit status %d; the line before the fork came from %d processes, want 3 (parent and two children): %v",
+			code, len(before), before)
+	}
+}
