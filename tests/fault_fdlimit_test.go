@@ -329,6 +329,9 @@ func fdlimitRun(t *testing.T, bin string, e catalog.Entry) {
 	s := fdlimitStart(t, bin, e.ID, flags...)
 	if e.Procs && e.ID != "ch05/bind-start" {
 		s.pid = fdlimitChild(t, s.pid)
+		// The child is found as soon as it exists, before its runtime has started (and
+		// before any client is let in below): give it until its poller is open.
+		testutil.WaitFor(t, "the child's runtime poller", func() bool { return s.runtimePoller(t) })
 	}
 	if got, want := s.limit(t), fmt.Sprintf("%d/%d", fdlimitLimit, fdlimitLimit); got != want {
 		t.Fatalf("the server's descriptor limit is %s (soft/hard), want %s", got, want)
