@@ -28,8 +28,8 @@ const (
 	envReady   = "TORNADOTCP_READY_FD"  // the write end of the pipe Ready writes to
 )
 
-// The descriptors a child inherits: ExtraFiles[i] is descriptor 3+i in the child. The two pipes
-// come first, then the sockets.
+// The descriptors a child inherits after 0, 1 and 2 (/dev/null and the parent's standard
+// output and error): the two pipes, then the sockets, in the order of the binding calls.
 const (
 	parentPipeFD  = 3
 	readyPipeFD   = 4

@@ -6,9 +6,9 @@
 // Go cannot fork(2) a process that runs its runtime: the child would hold only the thread that
 // called fork, and none of the runtime's. So a "child" here is the same program executed again
 // (/proc/self/exe, the same arguments), with the parent's listening sockets inherited as
-// descriptors 3, 4, ... (chapter 4's ListeningSockets and InheritSockets) and its task id in the
-// environment. The package's init reads that environment before main runs, so chapter 4's
-// BindSockets in the child adopts the inherited sockets instead of binding again, and
+// descriptors 5, 6, ... after two pipes (chapter 4's ListeningSockets and InheritSockets) and its
+// task id in the environment. The package's init reads that environment before main runs, so
+// chapter 4's BindSockets in the child adopts the inherited sockets instead of binding again, and
 // ForkProcesses in the child returns the task id at once. A program therefore reads as Tornado's
 // does; what differs is that the child starts from main, so everything the program does before
 // ForkProcesses it does again in every child, and again at every restart.
