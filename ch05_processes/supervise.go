@@ -205,23 +205,20 @@ func (s *Supervisor) run() {
 	live := s.n
 	stopping := false
 	var kill <-chan time.Time
-	signalAll := func(sig syscall.Signal) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for _, pid := range s.pids {
-			syscall.Kill(pid, sig)
-		}
-	}
+	var killAt time.Time
 	for live > 0 {
 		select {
 		case req := <-s.stop:
-			if !stopping {
-				stopping = true
-				signalAll(req.sig)
-				kill = time.After(req.killAfter)
+			// A second request (a second Ctrl-C, a Stop after a Shutdown) is sent on too,
+			// and may bring SIGKILL closer, never put it off.
+			s.Signal(req.sig)
+			s.closeListeners() // nothing will be restarted: let the kernel refuse new clients
+			if at := time.Now().Add(req.killAfter); !stopping || at.Before(killAt) {
+				kill, killAt = time.After(req.killAfter), at
 			}
+			stopping = true
 		case <-kill:
-			signalAll(syscall.SIGKILL)
+			s.Signal(syscall.SIGKILL)
 		case ex := <-s.exits:
 			s.mu.Lock()
 			delete(s.pids, ex.id)
@@ -235,8 +232,8 @@ func (s *Supervisor) run() {
 				// nobody to restart or stop them. Here they are stopped as for Stop.
 				s.err = ErrTooManyRestarts
 				stopping = true
-				signalAll(syscall.SIGTERM)
-				kill = time.After(DefaultGrace)
+				s.Signal(syscall.SIGTERM)
+				kill, killAt = time.After(DefaultGrace), time.Now().Add(DefaultGrace)
 				continue
 			}
 			sp := s.start(ex.id)
@@ -244,8 +241,8 @@ func (s *Supervisor) run() {
 				slog.Error("process: cannot restart child", "task", ex.id, "err", sp.err)
 				s.err = sp.err
 				stopping = true
-				signalAll(syscall.SIGTERM)
-				kill = time.After(DefaultGrace)
+				s.Signal(syscall.SIGTERM)
+				kill, killAt = time.After(DefaultGrace), time.Now().Add(DefaultGrace)
 				continue
 			}
 			s.watch(ex.id, sp)
@@ -278,13 +275,18 @@ func (s *Supervisor) restart(ex exit) bool {
 }
 
 func (s *Supervisor) closeSockets() {
+	s.closeListeners()
+	s.devNull.Close()
+	s.readyR.Close()
+	s.readyW.Close()
+}
+
+// closeListeners closes the supervisor's copies of the listening sockets.
+func (s *Supervisor) closeListeners() {
 	for _, fd := range s.sockets {
 		unix.Close(fd)
 	}
 	s.sockets = nil
-	s.devNull.Close()
-	s.readyR.Close()
-	s.readyW.Close()
 }
 
 // readReady reads the task ids children send with Ready, and closes ready once each of the
@@ -320,12 +322,12 @@ func (s *Supervisor) Wait() error {
 
 // Stop stops the children: sig to each (SIGTERM asks for a graceful stop), SIGKILL to those
 // still running after killAfter, and restarts none. It returns once they are all gone, with
-// Wait's result. Calling it again, or after the end, does no more than wait.
+// Wait's result. Called again meanwhile, it sends its signal too and may bring SIGKILL closer;
+// after the end it only waits.
 func (s *Supervisor) Stop(sig syscall.Signal, killAfter time.Duration) error {
 	select {
 	case s.stop <- stopReq{sig: sig, killAfter: killAfter}:
 	case <-s.done:
-	default: // a stop is already queued
 	}
 	return s.Wait()
 }

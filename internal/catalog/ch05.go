@@ -137,7 +137,10 @@ func listenBindStart(hostport string, o Options) (Server, error) {
 	m.start = func() (*process.Supervisor, error) {
 		return srv.StartSupervised(o.Procs, childEnvFor("ch05/bind-start", host, m.addr, o))
 	}
-	m.release = func() error { srv.Stop(); return nil }
+	// The sockets Bind made, closed as they are rather than with srv.Stop: the server's
+	// methods belong to one goroutine, and Stop may come from another while Serve forks.
+	pending := srv.PendingSockets()
+	m.release = func() error { closeAll(pending); return nil }
 	return m, nil
 }
 
@@ -238,11 +241,7 @@ func listenReusePort(hostport string, o Options) (Server, error) {
 	}
 	m := &supervised{addr: addr, sup: sup}
 	m.start = func() (*process.Supervisor, error) { return sup, nil }
-	m.release = func() error {
-		sup.Stop(syscall.SIGINT, killMargin) // when Stop comes before Serve
-		closeAll(held)
-		return nil
-	}
+	m.release = func() error { closeAll(held); return nil }
 	return m, nil
 }
 

@@ -99,3 +99,27 @@ func TestCh05ProcsRefused(t *testing.T) {
 		t.Fatalf("ch04/echo with Procs 2: %v; want ErrOption", err)
 	}
 }
+
+// The multi-process servers shut down gracefully as one: the parent's socket closes with the
+// children's (a new client is refused), idle clients get EOF at once, busy ones are served to
+// the end; a short grace ends, and a Stop cuts a long one short.
+func TestCh05Shutdown(t *testing.T) {
+	for _, id := range []string{"ch05/bind-start", "ch05/add-sockets", "ch05/reuseport"} {
+		newServer := func() testutil.Graceful {
+			e, _ := Lookup(id)
+			s, err := e.ListenOptions("127.0.0.1:0", Options{Procs: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s.(testutil.Graceful)
+		}
+		t.Run(id+"/idle and busy", func(t *testing.T) {
+			testutil.CheckLeaks(t)
+			testutil.CheckShutdown(t, newServer())
+		})
+		t.Run(id+"/cut", func(t *testing.T) {
+			testutil.CheckLeaks(t)
+			testutil.CheckShutdownCut(t, newServer)
+		})
+	}
+}

@@ -118,7 +118,8 @@ func childEnvFor(id, host, addr string, o Options) process.ForkOption {
 type supervised struct {
 	addr    string
 	start   func() (*process.Supervisor, error) // forks, in Serve
-	release func() error                        // closes the parent's sockets, once
+	release func() error                        // closes the parent's sockets; see closeListeners
+	closed  sync.Once
 
 	life blocking.Lifecycle
 	mu   sync.Mutex
@@ -136,7 +137,7 @@ func (m *supervised) Serve() error {
 	}
 	sup, err := m.start()
 	if err != nil {
-		return errors.Join(err, m.life.End(m.release))
+		return errors.Join(err, m.life.End(m.closeListeners))
 	}
 	m.mu.Lock()
 	m.sup = sup
@@ -147,10 +148,27 @@ func (m *supervised) Serve() error {
 		f(sup)
 	}
 	err = sup.Wait()
-	return errors.Join(err, m.life.End(m.release))
+	return errors.Join(err, m.life.End(m.closeListeners))
 }
 
-// with runs f on the supervisor now, or as soon as Serve has started it (or Listen did).
+// unserved releases everything when Stop or Shutdown comes before Serve: the sockets, and the
+// children if Listen started them (ch05/reuseport).
+func (m *supervised) unserved() error {
+	if m.sup != nil { // no Serve, so no other goroutine sets it
+		m.sup.Stop(syscall.SIGINT, killMargin)
+	}
+	return m.closeListeners()
+}
+
+// closeListeners runs release once, whoever comes first: Stop, Shutdown or the end of Serve.
+func (m *supervised) closeListeners() error {
+	var err error
+	m.closed.Do(func() { err = m.release() })
+	return err
+}
+
+// with runs f on the supervisor now, or as soon as Serve has started it (or Listen did): the
+// sockets are not closed before the supervisor has its copies.
 func (m *supervised) with(f func(*process.Supervisor)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -164,16 +182,22 @@ func (m *supervised) with(f func(*process.Supervisor)) {
 // Stop stops every child at once and returns when they are gone and the sockets closed.
 func (m *supervised) Stop() error {
 	return m.life.Stop(func() {
-		m.with(func(sup *process.Supervisor) { go sup.Stop(syscall.SIGINT, killMargin) })
-	}, m.release)
+		m.with(func(sup *process.Supervisor) {
+			m.closeListeners()
+			go sup.Stop(syscall.SIGINT, killMargin)
+		})
+	}, m.unserved)
 }
 
-// Shutdown lets every child finish its connections' work for at most grace.
+// Shutdown lets every child finish its connections' work for at most grace. The parent's
+// listening sockets close at once, as the children's do: a new client is refused, not queued
+// on a socket nobody will accept from.
 func (m *supervised) Shutdown(grace time.Duration) error {
 	return m.life.Shutdown(func() {
 		m.with(func(sup *process.Supervisor) {
+			m.closeListeners()
 			go sup.Stop(syscall.SIGTERM, grace+killMargin)
 			time.AfterFunc(grace, func() { sup.Signal(syscall.SIGINT) })
 		})
-	}, m.release)
+	}, m.unserved)
 }
