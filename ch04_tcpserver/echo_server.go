@@ -72,6 +72,9 @@ type echoConn struct {
 func (e *EchoServer) HandleStream(stream *IOStream, _ string) {
 	c := &echoConn{server: e, stream: stream, idleFor: e.idle}
 	c.echo, c.readNext, c.tooLong = c.echoLine, c.readLine, c.lineTooLong
+	if e.Answer != nil {
+		c.echo = c.answerLine
+	}
 	if e.idle > 0 {
 		c.idle = stream.loop.NewDeadline(stream.Close)
 	}
@@ -118,11 +121,6 @@ const readAhead = 16 << 10
 // else once the kernel has the echoes. Write copies what it cannot send at once, so handing it
 // the stream's own buffer is safe.
 func (c *echoConn) echoLine(data []byte) {
-	if c.server.Answer != nil {
-		if reply, ok := c.server.Answer(data); ok {
-			data = reply
-		}
-	}
 	then := c.readNext
 	if c.stream.Unsent()+len(data) <= readAhead && !c.server.drain.draining {
 		then = nil // a draining server reads on only once the echo has gone, to see it idle
@@ -134,6 +132,15 @@ func (c *echoConn) echoLine(data []byte) {
 	if then == nil {
 		c.readLine()
 	}
+}
+
+// answerLine is echoLine for a server with an Answer: the answer, if there is one, goes back
+// in the line's place.
+func (c *echoConn) answerLine(data []byte) {
+	if reply, ok := c.server.Answer(data); ok {
+		data = reply
+	}
+	c.echoLine(data)
 }
 
 // CloseAllConnections closes every open connection at once, dropping what they were owed. A
