@@ -211,8 +211,10 @@ func (s *Supervisor) run() {
 		case req := <-s.stop:
 			// A second request (a second Ctrl-C, a Stop after a Shutdown) is sent on too,
 			// and may bring SIGKILL closer, never put it off.
+			// Nothing will be restarted: the copies of the listening sockets close first, so
+			// that once a child has closed its own the kernel refuses new clients.
+			s.closeListeners()
 			s.Signal(req.sig)
-			s.closeListeners() // nothing will be restarted: let the kernel refuse new clients
 			if at := time.Now().Add(req.killAfter); !stopping || at.Before(killAt) {
 				kill, killAt = time.After(req.killAfter), at
 			}

@@ -100,26 +100,33 @@ func TestCh05ProcsRefused(t *testing.T) {
 	}
 }
 
-// The multi-process servers shut down gracefully as one: the parent's socket closes with the
-// children's (a new client is refused), idle clients get EOF at once, busy ones are served to
-// the end; a short grace ends, and a Stop cuts a long one short.
+// The multi-process servers shut down gracefully: idle clients get EOF at once, busy ones are
+// served to the end, and a new client is refused (the parent's copies of the socket close
+// before any child is told to stop); a short grace ends, and a Stop cuts a long one short.
+//
+// "Refused at once" holds with one serving child only: with several on one shared socket, the
+// kernel queues new clients until the last child has closed its copy, and resets them then. So
+// the first check runs the forms that fork with -procs 1 (one supervised child; bind-start's
+// Start(1) does not fork, and is chapter 4's server), the second with two children.
 func TestCh05Shutdown(t *testing.T) {
 	for _, id := range []string{"ch05/bind-start", "ch05/add-sockets", "ch05/reuseport"} {
-		newServer := func() testutil.Graceful {
+		newServer := func(procs int) testutil.Graceful {
 			e, _ := Lookup(id)
-			s, err := e.ListenOptions("127.0.0.1:0", Options{Procs: 2})
+			s, err := e.ListenOptions("127.0.0.1:0", Options{Procs: procs})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return s.(testutil.Graceful)
 		}
-		t.Run(id+"/idle and busy", func(t *testing.T) {
-			testutil.CheckLeaks(t)
-			testutil.CheckShutdown(t, newServer())
-		})
+		if id != "ch05/bind-start" {
+			t.Run(id+"/idle and busy", func(t *testing.T) {
+				testutil.CheckLeaks(t)
+				testutil.CheckShutdown(t, newServer(1))
+			})
+		}
 		t.Run(id+"/cut", func(t *testing.T) {
 			testutil.CheckLeaks(t)
-			testutil.CheckShutdownCut(t, newServer)
+			testutil.CheckShutdownCut(t, func() testutil.Graceful { return newServer(2) })
 		})
 	}
 }
