@@ -34,9 +34,14 @@ var lineEnd = []byte("\n")
 // arrive, then EOF, and the rest of what the client sent is drained, not answered with a reset.
 type EchoServer struct {
 	*TCPServer
-	conns map[*echoConn]struct{} // open connections, for CloseAllConnections and Shutdown
-	idle  time.Duration          // WithIdleTimeout's; zero: none
-	drain shutdown
+	// Answer, when set before the server starts, may answer a line instead of echoing it: it
+	// gets each complete line with its '\n' and returns the reply (with its '\n') and true, or
+	// false to have the line echoed. Chapter 5's servers answer "whoami" and "burn N" with it.
+	// It runs on the loop's goroutine; data is the stream's buffer, valid only during the call.
+	Answer func(line []byte) (reply []byte, ok bool)
+	conns  map[*echoConn]struct{} // open connections, for CloseAllConnections and Shutdown
+	idle   time.Duration          // WithIdleTimeout's; zero: none
+	drain  shutdown
 }
 
 // NewEchoServer makes an echo server; opts are TCPServer's. Its streams hold at most 64 KiB of
@@ -67,6 +72,9 @@ type echoConn struct {
 func (e *EchoServer) HandleStream(stream *IOStream, _ string) {
 	c := &echoConn{server: e, stream: stream, idleFor: e.idle}
 	c.echo, c.readNext, c.tooLong = c.echoLine, c.readLine, c.lineTooLong
+	if e.Answer != nil {
+		c.echo = c.answerLine
+	}
 	if e.idle > 0 {
 		c.idle = stream.loop.NewDeadline(stream.Close)
 	}
@@ -124,6 +132,15 @@ func (c *echoConn) echoLine(data []byte) {
 	if then == nil {
 		c.readLine()
 	}
+}
+
+// answerLine is echoLine for a server with an Answer: the answer, if there is one, goes back
+// in the line's place.
+func (c *echoConn) answerLine(data []byte) {
+	if reply, ok := c.server.Answer(data); ok {
+		data = reply
+	}
+	c.echoLine(data)
 }
 
 // CloseAllConnections closes every open connection at once, dropping what they were owed. A

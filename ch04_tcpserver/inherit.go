@@ -4,11 +4,11 @@
 // Tornado 3.2 has no such thing and needs none: fork_processes calls os.fork(), the child is a
 // copy of the parent at that instant, and the sockets bind_sockets made are open in it already.
 // Go cannot fork a process that runs its runtime (the child would have only the calling thread),
-// so chapter 5 executes the program again with the listening sockets inherited as descriptors
-// 3, 4, and so on. The child runs main from the top and so calls BindSockets and BindUnixSocket
-// again, with the same arguments. Binding again would fail with EADDRINUSE, or get another port
-// where port 0 was asked for, and BindUnixSocket would delete the parent's live socket file; the
-// child adopts what it inherited instead. The contract:
+// so chapter 5 executes the program again with the listening sockets inherited as descriptors (5,
+// 6, and so on, after two pipes of its own). The child runs main from the top and so calls
+// BindSockets and BindUnixSocket again, with the same arguments. Binding again would fail with
+// EADDRINUSE, or get another port where port 0 was asked for, and BindUnixSocket would delete the
+// parent's live socket file; the child adopts what it inherited instead. The contract:
 //
 //   - Every successful BindSockets or BindUnixSocket call records the sockets it returned as one
 //     group, in the order of the calls. ListeningSockets gives the parent these groups: which

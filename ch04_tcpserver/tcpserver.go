@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -277,6 +278,10 @@ func (s *TCPServer) AddPendingSockets() error {
 	s.pending = nil
 	return s.addOwned(fds)
 }
+
+// PendingSockets lists the sockets Bind made that wait for Start, in the order Bind made them.
+// They stay the server's. Chapter 5's Start hands them to the processes it starts.
+func (s *TCPServer) PendingSockets() []int { return slices.Clone(s.pending) }
 
 // Stop stops accepting: every listening socket is taken off the loop and closed, and the
 // sockets Bind kept for Start are closed too (Tornado leaves those open). Connections already

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"tornadotcp/internal/catalog"
 )
 
 const usage = `usage:
@@ -31,6 +33,8 @@ const usage = `usage:
 `
 
 func main() {
+	// A child process of a chapter 5 server goes straight to its server (see catalog.ChildMain).
+	catalog.ChildMain()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

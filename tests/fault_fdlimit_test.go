@@ -18,6 +18,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -85,6 +86,7 @@ func fdlimitBuild(t *testing.T) string {
 type fdlimitServer struct {
 	cmd    *exec.Cmd
 	addr   string
+	pid    int        // the process that serves: the child's, or its child's (chapter 5)
 	stderr *os.File   // a regular file, read when the child has stopped
 	exited chan error // receives Wait's result once
 }
@@ -100,7 +102,7 @@ var fdlimitListening = regexp.MustCompile(`^listening on (127\.0\.0\.1:[1-9][0-9
 // non-blocking registers it with the runtime's poller as package os initialises, which opens
 // that poller before the server does and would hide the failure this test is about. exec gives a
 // child a non-blocking pipe unless it is handed an *os.File.
-func fdlimitStart(t *testing.T, bin, id string) *fdlimitServer {
+func fdlimitStart(t *testing.T, bin, id string, flags ...string) *fdlimitServer {
 	t.Helper()
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
@@ -111,9 +113,9 @@ func fdlimitStart(t *testing.T, bin, id string) *fdlimitServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	script := fmt.Sprintf(`ulimit -n %d && exec "$0" run "$1" -addr 127.0.0.1:0`, fdlimitLimit)
+	script := fmt.Sprintf(`ulimit -n %d && exec "$0" run "$@" -addr 127.0.0.1:0`, fdlimitLimit)
 	s := &fdlimitServer{
-		cmd:    exec.Command("/bin/sh", "-c", script, bin, id),
+		cmd:    exec.Command("/bin/sh", append([]string{"-c", script, bin, id}, flags...)...),
 		stderr: stderr,
 		exited: make(chan error, 1),
 	}
@@ -125,6 +127,7 @@ func fdlimitStart(t *testing.T, bin, id string) *fdlimitServer {
 		stderr.Close()
 		t.Fatal(err)
 	}
+	s.pid = s.cmd.Process.Pid
 	go func() { s.exited <- s.cmd.Wait() }()
 
 	first := make(chan string, 1)
@@ -180,16 +183,35 @@ func (s *fdlimitServer) log(t *testing.T) string {
 	return string(b)
 }
 
+// fdlimitChild waits, bounded, for the one child of the process pid (whichever of its threads
+// started it) and returns its pid.
+func fdlimitChild(t *testing.T, pid int) int {
+	t.Helper()
+	var child int
+	testutil.WaitFor(t, fmt.Sprintf("a child of pid %d", pid), func() bool {
+		files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			if fields := strings.Fields(string(b)); len(fields) > 0 {
+				child, _ = strconv.Atoi(fields[0])
+				return true
+			}
+		}
+		return false
+	})
+	return child
+}
+
 // limit reads the child's descriptor limit, soft and hard, from /proc.
 func (s *fdlimitServer) limit(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", s.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", s.pid))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`Max open files\s+(\d+)\s+(\d+)`).FindSubmatch(b)
 	if m == nil {
-		t.Fatalf("no descriptor limit in /proc/%d/limits:\n%s", s.cmd.Process.Pid, b)
+		t.Fatalf("no descriptor limit in /proc/%d/limits:\n%s", s.pid, b)
 	}
 	return string(m[1]) + "/" + string(m[2])
 }
@@ -204,7 +226,7 @@ var fdlimitEpollEntry = regexp.MustCompile(
 // (runtime/netpoll_epoll.go, netpollinit), where the book's loops register descriptor numbers.
 func (s *fdlimitServer) runtimePoller(t *testing.T) bool {
 	t.Helper()
-	proc := fmt.Sprintf("/proc/%d/", s.cmd.Process.Pid)
+	proc := fmt.Sprintf("/proc/%d/", s.pid)
 	entries, err := os.ReadDir(proc + "fd")
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +328,21 @@ func fdlimitRun(t *testing.T, bin string, e catalog.Entry) {
 	if e.Protocol == "http" {
 		p = fdlimitHTTP
 	}
-	s := fdlimitStart(t, bin, e.ID)
+	// The limit is each process's: a multi-process server of chapter 5 runs one serving
+	// process here (with more, each has its own limit and reports its own shortage).
+	// Start(1) does not fork (Tornado's rule), so ch05/bind-start serves in the process
+	// started; the other forms start one child, which serves, and which is examined here.
+	var flags []string
+	if e.Procs {
+		flags = []string{"-procs", "1"}
+	}
+	s := fdlimitStart(t, bin, e.ID, flags...)
+	if e.Procs && e.ID != "ch05/bind-start" {
+		s.pid = fdlimitChild(t, s.pid)
+		// The child is found as soon as it exists, before its runtime has started (and
+		// before any client is let in below): give it until its poller is open.
+		testutil.WaitFor(t, "the child's runtime poller", func() bool { return s.runtimePoller(t) })
+	}
 	if got, want := s.limit(t), fmt.Sprintf("%d/%d", fdlimitLimit, fdlimitLimit); got != want {
 		t.Fatalf("the server's descriptor limit is %s (soft/hard), want %s", got, want)
 	}

@@ -49,6 +49,9 @@ type Entry struct {
 	// TLS clients; "http" and "https" for the HTTP servers, which their chapters test with
 	// HTTP clients.
 	Protocol string
+	// Procs is true for a server that runs in several processes and takes Options.Procs
+	// (chapter 5). Its Serve supervises children; see ch05.go.
+	Procs bool
 }
 
 // TLS reports whether the server speaks TLS (chapter 6's).

@@ -1,5 +1,5 @@
 // Options: the settings beyond its address that `chapters run` passes to a server that takes
-// them, the timeouts of chapters 3 and 4.
+// them, the timeouts of chapters 3 and 4 and the process count of chapter 5.
 
 package catalog
 
@@ -20,6 +20,9 @@ type Options struct {
 	BodyTimeout   time.Duration // ch04/http: a request body
 	CertFile      string        // ch06: the certificate (PEM); none: a self-signed one is made
 	KeyFile       string        // ch06: its private key (PEM)
+	// Procs is how many processes a multi-process server of chapter 5 starts (Entry.Procs):
+	// zero for its default, one per CPU where Tornado's is, as for Tornado's start(0).
+	Procs int
 }
 
 // ErrOption: a server was given an option it does not take. Nothing was opened.
@@ -30,6 +33,9 @@ var ErrOption = errors.New("option not taken")
 func (e Entry) ListenOptions(hostport string, opts Options) (Server, error) {
 	if (opts.CertFile != "" || opts.KeyFile != "") && !e.TLS() {
 		return nil, fmt.Errorf("%w: %s does not speak TLS; -cert and -key are for ch06 servers", ErrOption, e.ID)
+	}
+	if opts.Procs != 0 && !e.Procs {
+		return nil, fmt.Errorf("%w: %s runs in one process and takes no process count", ErrOption, e.ID)
 	}
 	if e.ListenWith != nil {
 		return e.ListenWith(hostport, opts)

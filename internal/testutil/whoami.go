@@ -1,0 +1,32 @@
+// Asking a chapter 5 server which child serves.
+
+package testutil
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+)
+
+// Whoami connects to addr, sends "whoami" and returns the answer's task ("none" where the
+// server did not fork) and pid; anything else fails t.
+func Whoami(t testing.TB, addr string) (task string, pid int) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintln(c, "whoami")
+	a, err := bufio.NewReader(c).ReadString('\n')
+	if err == nil {
+		_, err = fmt.Sscanf(a, "task=%s pid=%d", &task, &pid)
+	}
+	if err != nil {
+		t.Fatalf("whoami: answer %q: %v", a, err)
+	}
+	return task, pid
+}
