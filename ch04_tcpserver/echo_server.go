@@ -171,6 +171,12 @@ func (e *EchoServer) Shutdown(grace time.Duration, done func()) {
 	}
 }
 
+// EndGrace ends a graceful shutdown's grace period now: the connections still busy get the
+// lingering close the end of the period would give them. Chapter 5's parent process uses it to
+// end its children's grace, since only the parent knows the period. Call it on the loop's
+// goroutine; without a grace period running it does nothing.
+func (e *EchoServer) EndGrace() { e.drain.endGrace(e.loop) }
+
 // closeBusyConns ends the connections still open when the grace period is over with a
 // lingering close.
 func (e *EchoServer) closeBusyConns() int {

@@ -264,6 +264,9 @@ func (s *HTTPServer) Shutdown(grace time.Duration, done func()) {
 	}
 }
 
+// EndGrace ends a graceful shutdown's grace period now, as EchoServer.EndGrace does.
+func (s *HTTPServer) EndGrace() { s.drain.endGrace(s.loop) }
+
 // closeBusyConns ends the connections still open when the grace period is over with a
 // lingering close.
 func (s *HTTPServer) closeBusyConns() int {

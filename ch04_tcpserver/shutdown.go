@@ -36,6 +36,7 @@ func (s *IOStream) Idle() bool {
 type shutdown struct {
 	draining bool
 	deadline *ioloop.Timeout // the end of the grace period, then of the lingering after it
+	graceEnd func()          // what the first deadline runs; nil once it has run
 	done     func()          // runs once, when the last connection has closed
 }
 
@@ -56,13 +57,25 @@ func (d *shutdown) begin(s *TCPServer, grace time.Duration, open int,
 		d.finish(s.loop)
 		return true
 	}
-	d.deadline = s.loop.CallLater(grace, func() {
+	d.graceEnd = func() {
+		d.graceEnd = nil
 		d.deadline = s.loop.CallLater(s.streamCfg.lingerTime, closeAll)
 		n := closeBusyConns()
 		s.log.Warn("tcpserver: the grace period is over; closing the connections still busy",
 			"grace", grace, "connections", n)
-	})
+	}
+	d.deadline = s.loop.CallLater(grace, d.graceEnd)
 	return true
+}
+
+// endGrace ends the grace period now, as its timer would: the connections still busy get
+// their lingering close. It does nothing unless a grace period is running.
+func (d *shutdown) endGrace(loop *ioloop.IOLoop) {
+	if d.graceEnd == nil {
+		return
+	}
+	loop.RemoveTimeout(d.deadline)
+	d.graceEnd()
 }
 
 // closed is told by each connection's close callback how many are still open.
@@ -78,6 +91,7 @@ func (d *shutdown) finish(loop *ioloop.IOLoop) {
 		loop.RemoveTimeout(d.deadline)
 		d.deadline = nil
 	}
+	d.graceEnd = nil
 	if done := d.done; done != nil {
 		d.done = nil
 		done()

@@ -166,6 +166,35 @@ func TestEchoServerShutdownGraceOver(t *testing.T) {
 	}
 }
 
+// EndGrace ends an hour's grace period at once, as its timer would: the busy connection gets
+// its echo, then EOF; before a shutdown, and a second time, it does nothing.
+func TestEchoServerEndGrace(t *testing.T) {
+	testutil.CheckLeaks(t)
+	et := newEchoTest(t)
+	acceptTestOnLoop(t, et.loop, et.srv.EndGrace) // no shutdown yet: nothing happens
+	busy := serverTestDial(t, "tcp", et.addr)
+	if _, err := busy.Write([]byte("owed\nand a line that never ends")); err != nil {
+		t.Fatal(err)
+	}
+	acceptTestWait(t, et.loop, "the partial line held", func() bool {
+		for c := range et.srv.conns {
+			if c.stream.unread() > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	done := shutdownOnLoop(t, et, time.Hour)
+	acceptTestOnLoop(t, et.loop, func() {
+		et.srv.EndGrace()
+		et.srv.EndGrace()
+	})
+	if got, err := readAllConn(busy); err != nil || string(got) != "owed\n" {
+		t.Errorf("the busy client: read %q, %v; want its echo, then EOF", got, err)
+	}
+	waitDone(t, done, 10*time.Second, "done after EndGrace")
+}
+
 // With no connection open, done runs at once; a second Shutdown does nothing, so done runs once.
 func TestEchoServerShutdownNothingOpen(t *testing.T) {
 	testutil.CheckLeaks(t)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	blocking "tornadotcp/ch01_blocking"
+	nonblocking "tornadotcp/ch02_nonblocking"
 	process "tornadotcp/ch05_processes"
 )
 
@@ -34,8 +35,17 @@ type childSpec struct {
 const killMargin = 5 * time.Second
 
 // childGrace is the grace a child gives its connections when SIGTERM asks it to stop
-// gracefully: long, because the parent decides when the grace is over and sends SIGINT then.
+// gracefully: long, because the parent decides when the grace is over and sends graceOver then.
 const childGrace = time.Hour
+
+// graceOver tells a child that the grace period is over: the connections still busy end with a
+// lingering close, as a one-process server's do when its own grace period ends. A plain stop
+// (SIGINT) there would reset connections with input unread and could destroy answers sent.
+const graceOver = syscall.SIGUSR1
+
+// lingerBound is how long a child's lingering closes may take after the grace period
+// (nonblocking.LingerTimeout, the streams' default), before the parent counts killMargin.
+const lingerBound = nonblocking.LingerTimeout
 
 // ChildMain runs a catalog server's child process and exits, if this process is one; otherwise
 // it returns at once. A program that runs the multi-process servers of chapter 5 (the chapters
@@ -45,7 +55,8 @@ const childGrace = time.Hour
 // already read its task id and adopted its sockets, in its init.
 //
 // The child stops gracefully on SIGTERM and at once on SIGINT or on a second signal, as
-// `chapters run` does; it exits 0 once stopped, 1 if the server cannot start or fails.
+// `chapters run` does, and ends its grace period on graceOver; it exits 0 once stopped, 1 if
+// the server cannot start or fails.
 func ChildMain() {
 	v, ok := os.LookupEnv(childEnv)
 	if !ok {
@@ -72,6 +83,9 @@ func runChild(v string) error {
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(signals)
+	endGrace := make(chan os.Signal, 1)
+	signal.Notify(endGrace, graceOver)
+	defer signal.Stop(endGrace)
 	srv, err := e.ListenOptions(spec.Addr, spec.Opts)
 	if err != nil {
 		return err
@@ -91,10 +105,18 @@ func runChild(v string) error {
 			}
 			stopped <- srv.Stop()
 		}()
-		select {
-		case err = <-stopped:
-		case <-signals:
-			err = errors.Join(srv.Stop(), <-stopped)
+		for waiting := true; waiting; {
+			select {
+			case err = <-stopped:
+				waiting = false
+			case <-endGrace:
+				if g, ok := srv.(interface{ EndGrace() }); ok {
+					g.EndGrace()
+				}
+			case <-signals:
+				err = errors.Join(srv.Stop(), <-stopped)
+				waiting = false
+			}
 		}
 		if serr := <-served; serr != nil && !errors.Is(serr, blocking.ErrServerClosed) {
 			err = errors.Join(err, serr)
@@ -196,8 +218,8 @@ func (m *supervised) Shutdown(grace time.Duration) error {
 	return m.life.Shutdown(func() {
 		m.with(func(sup *process.Supervisor) {
 			m.closeListeners()
-			go sup.Stop(syscall.SIGTERM, grace+killMargin)
-			time.AfterFunc(grace, func() { sup.Signal(syscall.SIGINT) })
+			go sup.Stop(syscall.SIGTERM, grace+lingerBound+killMargin)
+			time.AfterFunc(grace, func() { sup.Signal(graceOver) })
 		})
 	}, m.unserved)
 }

@@ -7,6 +7,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	blocking "tornadotcp/ch01_blocking"
@@ -23,6 +24,7 @@ type loopServer interface {
 	Stop()
 	CloseAllConnections()
 	Shutdown(grace time.Duration, done func())
+	EndGrace()
 }
 
 // runner runs one server on one loop made for it, and meets the Server contract: Addr, Serve
@@ -33,8 +35,9 @@ type runner struct {
 	srv  loopServer // the loop's goroutine only, once Serve has begun
 	addr string
 
-	life    blocking.Lifecycle
-	cleanup func() // run once everything is closed (ch06: removes a self-signed pair); may be nil
+	life       blocking.Lifecycle
+	graceEnded atomic.Bool // EndGrace was called
+	cleanup    func()      // run once everything is closed (ch06: removes a self-signed pair); may be nil
 }
 
 // newRunner makes a loop, the server (newServer must put it on that loop, with
@@ -130,7 +133,21 @@ func (r *runner) Shutdown(grace time.Duration) error {
 // drain asks the running loop to shut the server down gracefully and to leave once the last
 // connection has closed.
 func (r *runner) drain(grace time.Duration) {
-	_ = r.loop.AddCallback(func() { r.srv.Shutdown(grace, r.loop.Stop) })
+	_ = r.loop.AddCallback(func() {
+		r.srv.Shutdown(grace, r.loop.Stop)
+		if r.graceEnded.Load() {
+			r.srv.EndGrace()
+		}
+	})
+}
+
+// EndGrace ends a graceful shutdown's grace period now (the server's EndGrace): the
+// connections still busy get their lingering close. Chapter 5's children call it when their
+// parent says the grace period is over.
+// It may come before the loop has begun the shutdown: drain looks at graceEnded too.
+func (r *runner) EndGrace() {
+	r.graceEnded.Store(true)
+	_ = r.loop.AddCallback(r.srv.EndGrace)
 }
 
 // wake asks the running loop to shut the server down and leave. If the loop has closed already,
