@@ -31,12 +31,13 @@ type connStats struct {
 // measures round trips and the server's CPU over t.PingPong.
 func runPingPong(p *Proc, sc Scenario, t Timing) Result {
 	r := Result{Server: p.ID, Scenario: sc}
-	idle, err := openServed(p.Addr, sc.Idle)
+	dial := dialerFor(sc)
+	idle, err := openServedWith(p.Addr, sc.Idle, dial)
 	defer closeAll(idle)
 	if err != nil {
 		return failed(p, r, fmt.Errorf("idle connections: %w", err))
 	}
-	active, err := openServed(p.Addr, sc.Conns)
+	active, err := openServedWith(p.Addr, sc.Conns, dial)
 	defer closeAll(active)
 	if err != nil {
 		return failed(p, r, err)
