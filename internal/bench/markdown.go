@@ -105,31 +105,16 @@ func Tables(results []Result) []Table {
 	httpRate := func(r Result) float64 { return r.HTTP.PerSecond }
 	cFloor := reference(results, CEpoll, KindPingPong, pingCPU)
 	nginx := reference(results, NginxHTTP, KindHTTP, httpRate)
-	if cFloor != nil {
-		pingPong.Header = slices.Insert(pingPong.Header, 6, "CPU ÷ "+CEpoll)
-		pingPong.Right = slices.Insert(pingPong.Right, 6, true)
-	}
-	if nginx != nil {
-		httpTable.Header = slices.Insert(httpTable.Header, 4, "requests/s ÷ "+NginxHTTP)
-		httpTable.Right = slices.Insert(httpTable.Right, 4, true)
-	}
+	pingPong.addRatioColumn(cFloor != nil, 6, "CPU ÷ "+CEpoll)
+	httpTable.addRatioColumn(nginx != nil, 4, "requests/s ÷ "+NginxHTTP)
 	// Chapter 6's tables hold each server against Go's crypto/tls on net in the same run.
 	handshakeCPU := func(r Result) float64 { return r.Handshake.CPUMicrosPerHandshake }
 	tlsEcho := reference(results, TLSBaseline, KindTLSPingPong, pingCPU)
 	tlsHandshake := reference(results, TLSBaseline, KindHandshake, handshakeCPU)
 	httpsBase := reference(results, HTTPSBaseline, KindHTTPS, httpRate)
-	if tlsEcho != nil {
-		tlsPingPong.Header = slices.Insert(tlsPingPong.Header, 6, "CPU ÷ "+TLSBaseline)
-		tlsPingPong.Right = slices.Insert(tlsPingPong.Right, 6, true)
-	}
-	if tlsHandshake != nil {
-		handshake.Header = slices.Insert(handshake.Header, 6, "CPU ÷ "+TLSBaseline)
-		handshake.Right = slices.Insert(handshake.Right, 6, true)
-	}
-	if httpsBase != nil {
-		httpsTable.Header = slices.Insert(httpsTable.Header, 4, "requests/s ÷ "+HTTPSBaseline)
-		httpsTable.Right = slices.Insert(httpsTable.Right, 4, true)
-	}
+	tlsPingPong.addRatioColumn(tlsEcho != nil, 6, "CPU ÷ "+TLSBaseline)
+	handshake.addRatioColumn(tlsHandshake != nil, 6, "CPU ÷ "+TLSBaseline)
+	httpsTable.addRatioColumn(httpsBase != nil, 4, "requests/s ÷ "+HTTPSBaseline)
 
 	// Rows of one size sit together, servers in the plan's order, so they read as a comparison.
 	results = slices.Clone(results)
@@ -208,6 +193,15 @@ func Tables(results []Result) []Table {
 		}
 	}
 	return out
+}
+
+// addRatioColumn inserts a right-aligned column named name at i when the run has the reference
+// it divides by.
+func (t *Table) addRatioColumn(have bool, i int, name string) {
+	if have {
+		t.Header = slices.Insert(t.Header, i, name)
+		t.Right = slices.Insert(t.Right, i, true)
+	}
 }
 
 // pingPongRow is a ping-pong table's row for r, with its CPU as a multiple of ref's where ref

@@ -105,29 +105,21 @@ func runHandshakes(p *Proc, sc Scenario, t Timing) Result {
 	for i := range stats {
 		wg.Go(func() { stats[i] = handshakeLoop(p.Addr, cfg, i, &phase) })
 	}
-	time.Sleep(t.WarmUp)
-	before, beforeErr := p.Sample()
-	phase.Store(measuring)
-	start := time.Now()
-	time.Sleep(t.PingPong) // the measurement window
-	phase.Store(finished)
-	wall := time.Since(start)
-	after, afterErr := p.Sample()
-	wg.Wait()
-	if err := errors.Join(beforeErr, afterErr); err != nil {
+	cpu, wall, err := measureWindow(p, t, &phase, wg.Wait)
+	if err != nil {
 		return failed(p, r, err)
 	}
 	var perConn [][]time.Duration
 	for _, s := range stats {
-		if s.err != nil {
-			return failed(p, r, s.err)
+		if s.err != nil || s.mismatches > 0 {
+			return failed(p, r, errors.Join(s.err, fmt.Errorf("%d echoes differed: %w", s.mismatches, ErrMismatch)))
 		}
 		perConn = append(perConn, s.latencies)
 	}
 	all := sortedLatencies(perConn)
 	res := &HandshakeResult{Clients: sc.Conns, Count: int64(len(all)), Seconds: wall.Seconds(),
 		P50Micros: Micros(Percentile(all, 50)), P99Micros: Micros(Percentile(all, 99)),
-		CPUSeconds: after.CPUSeconds() - before.CPUSeconds()}
+		CPUSeconds: cpu}
 	res.PerSecond = float64(res.Count) / res.Seconds
 	if res.Count > 0 {
 		res.CPUMicrosPerHandshake = res.CPUSeconds * 1e6 / float64(res.Count)
@@ -136,27 +128,17 @@ func runHandshakes(p *Proc, sc Scenario, t Timing) Result {
 	return r
 }
 
-// handshakeLoop is one client: connect, handshake, one line, close, until the phase is
-// finished. Any failure ends it.
+// handshakeLoop is one client: connect, handshake, one line, close, again and again (see
+// timedLoop).
 func handshakeLoop(addr string, cfg *tls.Config, conn int, phase *atomic.Int32) connStats {
-	var s connStats
 	buf := make([]byte, 0, LineSize)
-	for seq := int64(1); ; seq++ {
-		before := phase.Load()
-		if before == finished {
-			return s
-		}
-		start := time.Now()
+	return timedLoop(phase, func(seq int64) error {
 		err := oneHandshake(addr, cfg, buf, conn, seq)
-		elapsed := time.Since(start)
-		if err != nil {
-			s.err = fmt.Errorf("handshake %d of client %d: %w", seq, conn, err)
-			return s
+		if err != nil && !errors.Is(err, ErrMismatch) {
+			err = fmt.Errorf("handshake %d of client %d: %w", seq, conn, err)
 		}
-		if before == measuring && phase.Load() == measuring {
-			s.latencies = append(s.latencies, elapsed)
-		}
-	}
+		return err
+	})
 }
 
 // oneHandshake is one connection's life: dial, handshake, a line echoed, close.
