@@ -105,22 +105,30 @@ func (n *Nginx) start(id string, pin *Pinning) (*Proc, error) {
 	}
 	addr := ln.Addr().(*net.TCPAddr)
 	ln.Close()
-	conf := filepath.Join(n.dir, fmt.Sprintf("nginx-%d.conf", addr.Port))
-	listen := ""
-	if id == NginxHTTPS {
-		if n.cert == "" {
-			if n.cert, n.key, err = selfsigned.Write(n.dir); err != nil {
-				return nil, err
-			}
-		}
-		listen = fmt.Sprintf(nginxTLS, n.cert, n.key)
-	}
-	if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConfig, n.dir, addr.Port, listen), 0o644); err != nil {
+	conf, err := n.writeConfig(id, addr.Port)
+	if err != nil {
 		return nil, err
 	}
 	// -e: errors before the configuration is read go to stderr, not to the system's log file.
 	argv := []string{n.Path, "-e", "stderr", "-p", n.dir, "-c", conf}
 	return StartListening(id, argv, addr.String(), pin)
+}
+
+// writeConfig writes server id's configuration for port into n's directory and returns its
+// path. nginx/https gets TLS, with a self-signed pair made there the first time.
+func (n *Nginx) writeConfig(id string, port int) (string, error) {
+	listen := ""
+	if id == NginxHTTPS {
+		if n.cert == "" {
+			var err error
+			if n.cert, n.key, err = selfsigned.Write(n.dir); err != nil {
+				return "", err
+			}
+		}
+		listen = fmt.Sprintf(nginxTLS, n.cert, n.key)
+	}
+	conf := filepath.Join(n.dir, fmt.Sprintf("nginx-%d.conf", port))
+	return conf, os.WriteFile(conf, fmt.Appendf(nil, nginxConfig, n.dir, port, listen), 0o644)
 }
 
 // String says which nginx: "nginx/1.22.1 (/usr/sbin/nginx), one process".

@@ -1,6 +1,11 @@
 package bench
 
 import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -102,4 +107,60 @@ func TestTLSEndToEnd(t *testing.T) {
 			t.Errorf("%s:\n%s", name, body)
 		}
 	}
+}
+
+// nginx/https's configuration listens with ssl and the pair made for it, with chapter 6's
+// protocols; nginx/http's has no TLS at all. (Checked without nginx; TestNginxHTTPS runs it.)
+func TestNginxTLSConfig(t *testing.T) {
+	n := &Nginx{dir: t.TempDir()}
+	plain, err := n.writeConfig(NginxHTTP, 8080)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsConf, err := n.writeConfig(NginxHTTPS, 8443)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := os.ReadFile(plain)
+	s, _ := os.ReadFile(tlsConf)
+	if !strings.Contains(string(p), "listen 127.0.0.1:8080;") || strings.Contains(string(p), "ssl") {
+		t.Errorf("nginx/http's configuration:\n%s", p)
+	}
+	for _, want := range []string{"listen 127.0.0.1:8443 ssl;", "ssl_certificate " + n.cert + ";", "ssl_certificate_key " + n.key + ";", "ssl_protocols TLSv1.2 TLSv1.3;"} {
+		if !strings.Contains(string(s), want) {
+			t.Errorf("nginx/https's configuration lacks %q:\n%s", want, s)
+		}
+	}
+	if _, err := tls.LoadX509KeyPair(n.cert, n.key); err != nil {
+		t.Errorf("the pair nginx/https serves: %v", err)
+	}
+}
+
+// nginx/https answers GET / over TLS, where nginx is installed.
+func TestNginxHTTPS(t *testing.T) {
+	testutil.CheckLeaks(t)
+	n, err := FindNginx()
+	if errors.Is(err, ErrNoNginx) {
+		t.Skipf("%v (CI installs it)", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeRemoves(t, n, n.dir) })
+	p := startPeer(t, n, NginxHTTPS)
+	tr := &http.Transport{TLSClientConfig: clientTLS()}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	for range 2 {
+		resp, err := client.Get("https://" + p.Addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || string(body) != helloWorld || resp.TLS == nil {
+			t.Errorf("GET / over TLS: %d %q, TLS %v, %v", resp.StatusCode, body, resp.TLS != nil, err)
+		}
+	}
+	stopQuietly(t, p)
 }
