@@ -3,7 +3,8 @@
 // It mirrors the SSL half of Tornado 3.2: TCPServer's ssl_options (checked when the server is
 // made), ssl_wrap_socket in tornado/netutil.py and SSLIOStream in tornado/iostream.py, and
 // makes the tutorial's promise true in Go: give the server a certfile and a keyfile and it
-// speaks TLS (TCPServer是支持SSL的 … 只需要告诉它你的certfile和keyfile就行).
+// speaks TLS (TCPServer是支持SSL的 … 只需要告诉它你的certifile和keyfile就行: "certifile" is the
+// tutorial's typo for the key certfile).
 //
 //   - Options (options.go): CertFile, KeyFile, SSLVersion, CertReqs, CACerts, Ciphers, or a
 //     ready *tls.Config; TLSConfig checks them with 3.2's messages, and also loads the pair and

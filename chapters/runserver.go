@@ -14,6 +14,7 @@ import (
 	"time"
 
 	blocking "tornadotcp/ch01_blocking"
+	ssl "tornadotcp/ch06_ssl"
 	"tornadotcp/internal/catalog"
 )
 
@@ -139,6 +140,8 @@ func listenHint(err error) string {
 		return "; ports below 1024 need privileges: pick a higher port"
 	case errors.Is(err, syscall.EADDRNOTAVAIL):
 		return "; that address is not on this machine: try 127.0.0.1 or ::1"
+	case errors.Is(err, ssl.ErrMissingCertFile), errors.Is(err, ssl.ErrNoSuchFile), errors.Is(err, ssl.ErrKeyPair):
+		return "; -cert and -key take PEM files, such as the pair 'go run ./chapters gencert' writes"
 	}
 	// An error with no errno underneath came from reading the address, not from the kernel.
 	var errno syscall.Errno

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	ssl "tornadotcp/ch06_ssl"
 	"tornadotcp/internal/echoclient"
 	"tornadotcp/internal/testutil"
 )
@@ -359,6 +360,19 @@ func TestRunStopSecondSignal(t *testing.T) {
 		}
 		if got := strings.Join(said, "|"); got != tt.wantSaid {
 			t.Errorf("grace %v: said %q, want %q", tt.grace, got, tt.wantSaid)
+		}
+	}
+}
+
+// A certificate that cannot be used is not an address problem: the hint names -cert and -key.
+func TestListenHintCertificate(t *testing.T) {
+	for _, err := range []error{
+		fmt.Errorf("certfile %q %w", "/nope.pem", ssl.ErrNoSuchFile),
+		fmt.Errorf("%w: tls: found a certificate rather than a key", ssl.ErrKeyPair),
+		ssl.ErrMissingCertFile,
+	} {
+		if h := listenHint(err); !strings.Contains(h, "-cert and -key take PEM files") {
+			t.Errorf("listenHint(%v) = %q, want the -cert hint", err, h)
 		}
 	}
 }

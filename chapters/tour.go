@@ -28,6 +28,7 @@ var lessons = []lesson{
 	{2, "non-blocking: busy-polling burns a core, select and poll sleep", ch02Lesson},
 	{3, "the monitor: thousands of connections on one sleeping thread", ch03Lesson},
 	{4, "TCPServer: HandleStream on one loop, and HTTP keep-alive measured", ch04Lesson},
+	{6, "SSL: a handshake stepped on the loop, then curl against ch06/https", ch06Lesson},
 }
 
 // tourEnv is what a lesson is given: where to narrate, and how to run this program again as a

@@ -60,6 +60,14 @@ func roundTrip(c *echoclient.Conn, buf []byte, conn int, seq int64) error {
 // would otherwise cost a timeout per connection) and returns the ones that were served, with
 // that failure. The caller closes the connections.
 func openServed(addr string, n int) ([]*echoclient.Conn, error) {
+	return openServedWith(addr, n, echoclient.Dial)
+}
+
+// dialFunc opens one echo connection: echoclient.Dial, or a TLS dial (tls.go).
+type dialFunc func(addr string, timeout time.Duration) (*echoclient.Conn, error)
+
+// openServedWith is openServed with each connection opened by dial.
+func openServedWith(addr string, n int, dial dialFunc) ([]*echoclient.Conn, error) {
 	var (
 		next     atomic.Int64
 		failed   atomic.Bool
@@ -76,7 +84,7 @@ func openServed(addr string, n int) ([]*echoclient.Conn, error) {
 				if i >= n {
 					return
 				}
-				c, err := openOne(addr, buf, i)
+				c, err := openOne(addr, dial, buf, i)
 				mu.Lock()
 				if err != nil {
 					if firstErr == nil {
@@ -94,8 +102,8 @@ func openServed(addr string, n int) ([]*echoclient.Conn, error) {
 	return conns, firstErr
 }
 
-func openOne(addr string, buf []byte, i int) (*echoclient.Conn, error) {
-	c, err := echoclient.Dial(addr, dialTimeout)
+func openOne(addr string, dial dialFunc, buf []byte, i int) (*echoclient.Conn, error) {
+	c, err := dial(addr, dialTimeout)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@
 package bench
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -64,6 +65,7 @@ const helloWorld = "Hello, world"
 // runHTTP warms the server up with the bench client, then measures with the client chosen.
 func runHTTP(p *Proc, sc Scenario, t Timing, client string) Result {
 	r := Result{Server: p.ID, Scenario: sc}
+	cfg := httpTLS(sc)
 	wrk, err := chooseHTTPClient(client)
 	if err != nil {
 		r.Error = err.Error()
@@ -71,9 +73,9 @@ func runHTTP(p *Proc, sc Scenario, t Timing, client string) Result {
 	}
 	var res *HTTPResult
 	if wrk == "" {
-		res, err = measureBenchClient(p, sc.Conns, t)
+		res, err = measureBenchClient(p, cfg, sc.Conns, t)
 	} else {
-		res, err = measureWrk(p, wrk, sc.Conns, t)
+		res, err = measureWrk(p, cfg, wrk, sc.Conns, t)
 	}
 	if err != nil {
 		return failed(p, r, err)
@@ -112,8 +114,8 @@ func chooseHTTPClient(client string) (string, error) {
 
 // measureBenchClient runs the bench's own client: warm-up, then the window between two
 // samples of the server's CPU.
-func measureBenchClient(p *Proc, conns int, t Timing) (*HTTPResult, error) {
-	c := startHTTPLoad(p.Addr, conns, time.Now().Add(t.WarmUp+t.PingPong+serveTimeout))
+func measureBenchClient(p *Proc, cfg *tls.Config, conns int, t Timing) (*HTTPResult, error) {
+	c := startHTTPLoad(p.Addr, cfg, conns, time.Now().Add(t.WarmUp+t.PingPong+serveTimeout))
 	time.Sleep(t.WarmUp)
 	before, beforeErr := p.Sample()
 	c.measure()
@@ -132,9 +134,9 @@ func measureBenchClient(p *Proc, conns int, t Timing) (*HTTPResult, error) {
 
 // measureWrk warms the server up with the bench's own client (wrk has no warm-up of its own),
 // then runs wrk between two samples of the server's CPU.
-func measureWrk(p *Proc, wrk string, conns int, t Timing) (*HTTPResult, error) {
+func measureWrk(p *Proc, cfg *tls.Config, wrk string, conns int, t Timing) (*HTTPResult, error) {
 	if t.WarmUp > 0 {
-		c := startHTTPLoad(p.Addr, conns, time.Now().Add(t.WarmUp+serveTimeout))
+		c := startHTTPLoad(p.Addr, cfg, conns, time.Now().Add(t.WarmUp+serveTimeout))
 		time.Sleep(t.WarmUp)
 		c.stop()
 		if load := c.wait(); load.err != nil {
@@ -145,7 +147,7 @@ func measureWrk(p *Proc, wrk string, conns int, t Timing) (*HTTPResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := runWrk(wrk, p.Addr, conns, t.PingPong)
+	res, err := runWrk(wrk, scheme(cfg)+p.Addr+"/", conns, t.PingPong)
 	if err != nil {
 		return nil, err
 	}

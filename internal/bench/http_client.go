@@ -7,6 +7,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -45,12 +46,12 @@ type httpConnStats struct {
 }
 
 // startHTTPLoad opens conns connections to addr and starts them warming up; every read and
-// write must be done by deadline.
-func startHTTPLoad(addr string, conns int, deadline time.Time) *httpLoad {
+// write must be done by deadline. A cfg that is not nil makes them HTTPS (tls.go).
+func startHTTPLoad(addr string, cfg *tls.Config, conns int, deadline time.Time) *httpLoad {
 	l := &httpLoad{conns: make([]httpConnStats, conns)}
 	request := []byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\n\r\n")
 	for i := range l.conns {
-		l.wg.Go(func() { l.conns[i] = l.run(addr, request, deadline) })
+		l.wg.Go(func() { l.conns[i] = l.run(addr, cfg, request, deadline) })
 	}
 	return l
 }
@@ -121,7 +122,7 @@ func (r httpLoadResult) result() *HTTPResult {
 // run is one connection's loop until the phase is finished. A failed request counts as a
 // socket error (an unreadable answer as a mismatch) and the connection is opened again, as wrk
 // does; a failed connect ends the loop.
-func (l *httpLoad) run(addr string, request []byte, deadline time.Time) httpConnStats {
+func (l *httpLoad) run(addr string, cfg *tls.Config, request []byte, deadline time.Time) httpConnStats {
 	var s httpConnStats
 	var c net.Conn
 	var r *bufio.Reader
@@ -139,6 +140,9 @@ func (l *httpLoad) run(addr string, request []byte, deadline time.Time) httpConn
 		if c == nil {
 			if c, s.err = net.DialTimeout("tcp", addr, dialTimeout); s.err != nil {
 				return s
+			}
+			if cfg != nil {
+				c = tls.Client(c, cfg) // the handshake runs inside the first request's write
 			}
 			if s.err = c.SetDeadline(deadline); s.err != nil {
 				return s

@@ -82,7 +82,7 @@ func countingServer(t *testing.T, answer http.HandlerFunc) (addr string, served 
 // runLoad runs the bench client for a short warm-up and window.
 func runLoad(t *testing.T, addr string, conns int) httpLoadResult {
 	t.Helper()
-	l := startHTTPLoad(addr, conns, time.Now().Add(20*time.Second))
+	l := startHTTPLoad(addr, nil, conns, time.Now().Add(20*time.Second))
 	time.Sleep(50 * time.Millisecond)
 	l.measure()
 	time.Sleep(200 * time.Millisecond)

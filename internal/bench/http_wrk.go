@@ -23,15 +23,16 @@ var ErrWrkOutput = errors.New("unexpected wrk output")
 // moment to start, connect and print.
 const wrkGrace = 30 * time.Second
 
-// runWrk runs `wrk -t1 -cCONNS -dSECONDSs --latency http://ADDR/`. One thread, because the
+// runWrk runs `wrk -t1 -cCONNS -dSECONDSs --latency URL` (http://ADDR/, or https://ADDR/:
+// wrk speaks TLS). One thread, because the
 // client has one CPU: this process's, which wrk inherits as its child (the server's CPU is set
 // only on the thread that starts a server). wrk counts time in whole seconds, so window is
 // rounded, to one second at least.
-func runWrk(wrk, addr string, conns int, window time.Duration) (*HTTPResult, error) {
+func runWrk(wrk, url string, conns int, window time.Duration) (*HTTPResult, error) {
 	secs := max(1, int(math.Round(window.Seconds())))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs)*time.Second+wrkGrace)
 	defer cancel()
-	args := []string{"-t1", fmt.Sprintf("-c%d", conns), fmt.Sprintf("-d%ds", secs), "--latency", "http://" + addr + "/"}
+	args := []string{"-t1", fmt.Sprintf("-c%d", conns), fmt.Sprintf("-d%ds", secs), "--latency", url}
 	cmd := exec.CommandContext(ctx, wrk, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -15,7 +15,7 @@ import (
 
 // Table is one Markdown table: its file is Name + ".md".
 type Table struct {
-	Name   string // "idle", "idlecpu", "pingpong", "watchcost", "http", "stalled", "fairness"
+	Name   string // "idle", "idlecpu", "pingpong", "watchcost", "http", "tlspingpong", "handshake", "https", "stalled", "fairness"
 	Title  string
 	Header []string
 	Right  []bool // right-align this column (numbers)
@@ -83,6 +83,13 @@ func Tables(results []Result) []Table {
 	httpTable := Table{Name: "http", Title: "HTTP helloworld: GET / on keep-alive connections",
 		Header: []string{"server", "connections", "client", "requests/s", "p50 (µs)", "p99 (µs)", "server CPU µs/request", "socket errors", "non-2xx", "mismatches", "result"},
 		Right:  []bool{false, true, false, true, true, true, true, true, true, true, false}}
+	tlsPingPong := Table{Name: "tlspingpong", Title: "Echo ping-pong over TLS 1.3, 64-byte lines",
+		Header: slices.Clone(pingPong.Header), Right: slices.Clone(pingPong.Right)}
+	handshake := Table{Name: "handshake", Title: "Full TLS 1.3 handshakes: a new connection each, one line echoed (ECDSA P-256 certificate, P-256 key exchange, no resumption)",
+		Header: []string{"server", "clients", "handshakes/s", "p50 (µs)", "p99 (µs)", "server CPU µs/handshake", "result"},
+		Right:  []bool{false, true, true, true, true, true, false}}
+	httpsTable := Table{Name: "https", Title: "HTTPS helloworld: GET / on keep-alive TLS 1.3 connections",
+		Header: slices.Clone(httpTable.Header), Right: slices.Clone(httpTable.Right)}
 	stalled := Table{Name: "stalled", Title: "Stalled clients: each sends and never reads, then all leave",
 		Header: []string{"server", "stalled clients", "protocol", "RSS before (MiB)", "RSS with them (MiB)", "per client (KiB)",
 			"fresh client (ms)", fmt.Sprintf("RSS %.0f s after they left (MiB)", LeaveWait.Seconds()), "result"},
@@ -98,14 +105,16 @@ func Tables(results []Result) []Table {
 	httpRate := func(r Result) float64 { return r.HTTP.PerSecond }
 	cFloor := reference(results, CEpoll, KindPingPong, pingCPU)
 	nginx := reference(results, NginxHTTP, KindHTTP, httpRate)
-	if cFloor != nil {
-		pingPong.Header = slices.Insert(pingPong.Header, 6, "CPU ÷ "+CEpoll)
-		pingPong.Right = slices.Insert(pingPong.Right, 6, true)
-	}
-	if nginx != nil {
-		httpTable.Header = slices.Insert(httpTable.Header, 4, "requests/s ÷ "+NginxHTTP)
-		httpTable.Right = slices.Insert(httpTable.Right, 4, true)
-	}
+	pingPong.addRatioColumn(cFloor != nil, 6, "CPU ÷ "+CEpoll)
+	httpTable.addRatioColumn(nginx != nil, 4, "requests/s ÷ "+NginxHTTP)
+	// Chapter 6's tables hold each server against Go's crypto/tls on net in the same run.
+	handshakeCPU := func(r Result) float64 { return r.Handshake.CPUMicrosPerHandshake }
+	tlsEcho := reference(results, TLSBaseline, KindTLSPingPong, pingCPU)
+	tlsHandshake := reference(results, TLSBaseline, KindHandshake, handshakeCPU)
+	httpsBase := reference(results, HTTPSBaseline, KindHTTPS, httpRate)
+	tlsPingPong.addRatioColumn(tlsEcho != nil, 6, "CPU ÷ "+TLSBaseline)
+	handshake.addRatioColumn(tlsHandshake != nil, 6, "CPU ÷ "+TLSBaseline)
+	httpsTable.addRatioColumn(httpsBase != nil, 4, "requests/s ÷ "+HTTPSBaseline)
 
 	// Rows of one size sit together, servers in the plan's order, so they read as a comparison.
 	results = slices.Clone(results)
@@ -131,14 +140,18 @@ func Tables(results []Result) []Table {
 			}
 			idleCPU.Rows = append(idleCPU.Rows, []string{r.Server, conns(sc.Conns, sc), cpu, outcome(r)})
 		case KindPingPong:
-			cells := []string{dash, dash, dash, dash, dash}
-			if p := r.PingPong; p != nil {
-				cells = []string{fmt.Sprintf("%.0f", p.PerSecond), fmt.Sprintf("%.0f", p.P50Micros), fmt.Sprintf("%.0f", p.P99Micros), fmt.Sprintf("%.1f", p.CPUMicrosPerMsg), strconv.FormatInt(p.Mismatches, 10)}
+			pingPong.Rows = append(pingPong.Rows, pingPongRow(r, cFloor, pingCPU))
+		case KindTLSPingPong:
+			tlsPingPong.Rows = append(tlsPingPong.Rows, pingPongRow(r, tlsEcho, pingCPU))
+		case KindHandshake:
+			cells := []string{dash, dash, dash, dash}
+			if h := r.Handshake; h != nil {
+				cells = []string{fmt.Sprintf("%.0f", h.PerSecond), fmt.Sprintf("%.0f", h.P50Micros), fmt.Sprintf("%.0f", h.P99Micros), fmt.Sprintf("%.1f", h.CPUMicrosPerHandshake)}
 			}
-			if cFloor != nil {
-				cells = slices.Insert(cells, 4, ratio(cFloor, r, pingCPU))
+			if tlsHandshake != nil {
+				cells = append(cells, ratio(tlsHandshake, r, handshakeCPU))
 			}
-			pingPong.Rows = append(pingPong.Rows, append(append([]string{r.Server, conns(sc.Conns, sc)}, cells...), outcome(r)))
+			handshake.Rows = append(handshake.Rows, append(append([]string{r.Server, conns(sc.Conns, sc)}, cells...), outcome(r)))
 		case KindWatchCost:
 			cells := []string{dash, dash, dash, dash}
 			if p := r.PingPong; p != nil {
@@ -146,16 +159,9 @@ func Tables(results []Result) []Table {
 			}
 			watch.Rows = append(watch.Rows, append(append([]string{r.Server, conns(sc.Idle, sc)}, cells...), outcome(r)))
 		case KindHTTP:
-			cells := []string{dash, dash, dash, dash, dash, dash, dash, dash}
-			if h := r.HTTP; h != nil {
-				client, _, _ := strings.Cut(h.Client, " ") // "wrk", without its version
-				cells = []string{client, fmt.Sprintf("%.0f", h.PerSecond), fmt.Sprintf("%.0f", h.P50Micros), fmt.Sprintf("%.0f", h.P99Micros), fmt.Sprintf("%.1f", h.CPUMicrosPerRequest),
-					strconv.FormatInt(h.SocketErrors, 10), strconv.FormatInt(h.Non2xx, 10), strconv.FormatInt(h.Mismatches, 10)}
-			}
-			if nginx != nil {
-				cells = slices.Insert(cells, 2, ratio(nginx, r, httpRate))
-			}
-			httpTable.Rows = append(httpTable.Rows, append(append([]string{r.Server, conns(sc.Conns, sc)}, cells...), outcome(r)))
+			httpTable.Rows = append(httpTable.Rows, httpRow(r, nginx, httpRate))
+		case KindHTTPS:
+			httpsTable.Rows = append(httpsTable.Rows, httpRow(r, httpsBase, httpRate))
 		case KindStalled, KindStalledHTTP:
 			protocol := "echo"
 			if sc.Kind == KindStalledHTTP {
@@ -181,12 +187,49 @@ func Tables(results []Result) []Table {
 		}
 	}
 	var out []Table
-	for _, t := range []Table{idle, idleCPU, pingPong, watch, httpTable, stalled, fairness} {
+	for _, t := range []Table{idle, idleCPU, pingPong, watch, httpTable, tlsPingPong, handshake, httpsTable, stalled, fairness} {
 		if len(t.Rows) > 0 {
 			out = append(out, t.withNotes())
 		}
 	}
 	return out
+}
+
+// addRatioColumn inserts a right-aligned column named name at i when the run has the reference
+// it divides by.
+func (t *Table) addRatioColumn(have bool, i int, name string) {
+	if have {
+		t.Header = slices.Insert(t.Header, i, name)
+		t.Right = slices.Insert(t.Right, i, true)
+	}
+}
+
+// pingPongRow is a ping-pong table's row for r, with its CPU as a multiple of ref's where ref
+// is not nil.
+func pingPongRow(r Result, ref map[int]float64, value func(Result) float64) []string {
+	cells := []string{dash, dash, dash, dash, dash}
+	if p := r.PingPong; p != nil {
+		cells = []string{fmt.Sprintf("%.0f", p.PerSecond), fmt.Sprintf("%.0f", p.P50Micros), fmt.Sprintf("%.0f", p.P99Micros), fmt.Sprintf("%.1f", p.CPUMicrosPerMsg), strconv.FormatInt(p.Mismatches, 10)}
+	}
+	if ref != nil {
+		cells = slices.Insert(cells, 4, ratio(ref, r, value))
+	}
+	return append(append([]string{r.Server, conns(r.Scenario.Conns, r.Scenario)}, cells...), outcome(r))
+}
+
+// httpRow is an HTTP table's row for r, with its rate as a fraction of ref's where ref is not
+// nil.
+func httpRow(r Result, ref map[int]float64, value func(Result) float64) []string {
+	cells := []string{dash, dash, dash, dash, dash, dash, dash, dash}
+	if h := r.HTTP; h != nil {
+		client, _, _ := strings.Cut(h.Client, " ") // "wrk", without its version
+		cells = []string{client, fmt.Sprintf("%.0f", h.PerSecond), fmt.Sprintf("%.0f", h.P50Micros), fmt.Sprintf("%.0f", h.P99Micros), fmt.Sprintf("%.1f", h.CPUMicrosPerRequest),
+			strconv.FormatInt(h.SocketErrors, 10), strconv.FormatInt(h.Non2xx, 10), strconv.FormatInt(h.Mismatches, 10)}
+	}
+	if ref != nil {
+		cells = slices.Insert(cells, 2, ratio(ref, r, value))
+	}
+	return append(append([]string{r.Server, conns(r.Scenario.Conns, r.Scenario)}, cells...), outcome(r))
 }
 
 // maxOutcome is the widest result cell kept in the table; a longer one becomes a note.
@@ -242,7 +285,7 @@ const dash = "—"
 func reference(results []Result, server string, kind Kind, value func(Result) float64) map[int]float64 {
 	var ref map[int]float64
 	for _, r := range results {
-		if r.Server == server && r.Scenario.Kind == kind && r.OK() && (r.PingPong != nil || r.HTTP != nil) {
+		if r.Server == server && r.Scenario.Kind == kind && r.OK() && hasFigures(r) {
 			if ref == nil {
 				ref = map[int]float64{}
 			}
@@ -256,11 +299,14 @@ func reference(results []Result, server string, kind Kind, value func(Result) fl
 // dash where either is missing.
 func ratio(ref map[int]float64, r Result, value func(Result) float64) string {
 	base, ok := ref[r.Scenario.Conns]
-	if !ok || base == 0 || !r.OK() || (r.PingPong == nil && r.HTTP == nil) {
+	if !ok || base == 0 || !r.OK() || !hasFigures(r) {
 		return dash
 	}
 	return fmt.Sprintf("%.2f", value(r)/base)
 }
+
+// hasFigures reports whether r has the figures a ratio is taken of.
+func hasFigures(r Result) bool { return r.PingPong != nil || r.HTTP != nil || r.Handshake != nil }
 
 // mib is an amount in KiB shown in MiB, to one place.
 func mib(kib int64) string { return fmt.Sprintf("%.1f", float64(kib)/1024) }

@@ -1,5 +1,5 @@
 // nginx as the HTTP peer: the helloworld as one `return` directive, run from a configuration
-// written at run time.
+// written at run time; over TLS too (nginx/https), with a self-signed pair made for the run.
 
 package bench
 
@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"tornadotcp/internal/selfsigned"
 )
 
 // ErrNoNginx is returned when nginx is not installed.
@@ -25,6 +27,8 @@ type Nginx struct {
 	Path    string
 	Version string // "nginx/1.22.1"
 	dir     string
+	// cert and key are the self-signed pair nginx/https serves, made in dir when first needed.
+	cert, key string
 }
 
 // FindNginx finds nginx and makes its directory; Close removes it.
@@ -74,7 +78,7 @@ http {
     scgi_temp_path %[1]s/scgi;
     keepalive_requests 1000000000;
     server {
-        listen 127.0.0.1:%[2]d;
+        listen 127.0.0.1:%[2]d%[3]s;
         default_type text/plain;
         location = / {
             return 200 "Hello, world";
@@ -82,6 +86,14 @@ http {
     }
 }
 `
+
+// nginxTLS is what makes the server HTTPS: the listen directive's "ssl" and the pair, with the
+// protocols chapter 6's servers accept. nginx keeps its own default ciphers, which, as Go's,
+// prefer ECDHE with AES-GCM or ChaCha20.
+const nginxTLS = ` ssl;
+        ssl_certificate %[1]s;
+        ssl_certificate_key %[2]s;
+        ssl_protocols TLSv1.2 TLSv1.3`
 
 // start writes a configuration for a free loopback port and starts nginx on it. nginx cannot
 // say which port it was given for port 0, so the bench picks one: it binds port 0, reads the
@@ -93,13 +105,30 @@ func (n *Nginx) start(id string, pin *Pinning) (*Proc, error) {
 	}
 	addr := ln.Addr().(*net.TCPAddr)
 	ln.Close()
-	conf := filepath.Join(n.dir, fmt.Sprintf("nginx-%d.conf", addr.Port))
-	if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConfig, n.dir, addr.Port), 0o644); err != nil {
+	conf, err := n.writeConfig(id, addr.Port)
+	if err != nil {
 		return nil, err
 	}
 	// -e: errors before the configuration is read go to stderr, not to the system's log file.
 	argv := []string{n.Path, "-e", "stderr", "-p", n.dir, "-c", conf}
 	return StartListening(id, argv, addr.String(), pin)
+}
+
+// writeConfig writes server id's configuration for port into n's directory and returns its
+// path. nginx/https gets TLS, with a self-signed pair made there the first time.
+func (n *Nginx) writeConfig(id string, port int) (string, error) {
+	listen := ""
+	if id == NginxHTTPS {
+		if n.cert == "" {
+			var err error
+			if n.cert, n.key, err = selfsigned.Write(n.dir); err != nil {
+				return "", err
+			}
+		}
+		listen = fmt.Sprintf(nginxTLS, n.cert, n.key)
+	}
+	conf := filepath.Join(n.dir, fmt.Sprintf("nginx-%d.conf", port))
+	return conf, os.WriteFile(conf, fmt.Appendf(nil, nginxConfig, n.dir, port, listen), 0o644)
 }
 
 // String says which nginx: "nginx/1.22.1 (/usr/sbin/nginx), one process".

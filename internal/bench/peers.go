@@ -26,6 +26,8 @@ const (
 	CEpoll    = "c/epoll"    // cecho/echo.c: one thread, level-triggered epoll
 	GnetEcho  = "gnet/echo"  // gnetecho/: gnet v2 with one event loop
 	NginxHTTP = "nginx/http" // nginx, one process, `return 200 "Hello, world"`
+	// NginxHTTPS is nginx/http over TLS, with a self-signed ECDSA P-256 pair.
+	NginxHTTPS = "nginx/https"
 )
 
 // peer is a server the bench prepares itself (builds, finds or writes) rather than starting it
@@ -45,7 +47,7 @@ var peerKinds = []struct {
 	{[]string{CEpoll}, func() (peer, error) { return asPeer(BuildC()) }},
 	{[]string{GnetEcho}, func() (peer, error) { return asPeer(BuildGnet()) }},
 	{[]string{TornadoEcho, TornadoHTTP}, func() (peer, error) { return asPeer(prepareTornado()) }},
-	{[]string{NginxHTTP}, func() (peer, error) { return asPeer(FindNginx()) }},
+	{[]string{NginxHTTP, NginxHTTPS}, func() (peer, error) { return asPeer(FindNginx()) }},
 }
 
 // asPeer keeps a failed preparation's nil pointer from becoming a non-nil peer.

@@ -31,12 +31,13 @@ type connStats struct {
 // measures round trips and the server's CPU over t.PingPong.
 func runPingPong(p *Proc, sc Scenario, t Timing) Result {
 	r := Result{Server: p.ID, Scenario: sc}
-	idle, err := openServed(p.Addr, sc.Idle)
+	dial := dialerFor(sc)
+	idle, err := openServedWith(p.Addr, sc.Idle, dial)
 	defer closeAll(idle)
 	if err != nil {
 		return failed(p, r, fmt.Errorf("idle connections: %w", err))
 	}
-	active, err := openServed(p.Addr, sc.Conns)
+	active, err := openServedWith(p.Addr, sc.Conns, dial)
 	defer closeAll(active)
 	if err != nil {
 		return failed(p, r, err)
@@ -50,20 +51,11 @@ func runPingPong(p *Proc, sc Scenario, t Timing) Result {
 		wg.Go(func() { stats[i] = pingPong(c, i, &phase, deadline) })
 	}
 
-	time.Sleep(t.WarmUp)
-	before, beforeErr := p.Sample()
-	phase.Store(measuring)
-	start := time.Now()
-	time.Sleep(t.PingPong) // the measurement window
-	phase.Store(finished)
-	wall := time.Since(start)
-	after, afterErr := p.Sample()
-	wg.Wait()
-
-	if err := errors.Join(beforeErr, afterErr); err != nil {
+	cpu, wall, err := measureWindow(p, t, &phase, wg.Wait)
+	if err != nil {
 		return failed(p, r, err)
 	}
-	res := &PingPongResult{Conns: len(active), IdleConns: len(idle), Seconds: wall.Seconds()}
+	res := &PingPongResult{Conns: len(active), IdleConns: len(idle), Seconds: wall.Seconds(), CPUSeconds: cpu}
 	var perConn [][]time.Duration
 	var connErr error
 	for _, s := range stats {
@@ -82,7 +74,6 @@ func runPingPong(p *Proc, sc Scenario, t Timing) Result {
 	res.P50Micros = Micros(Percentile(all, 50))
 	res.P99Micros = Micros(Percentile(all, 99))
 	res.MaxMicros = Micros(Percentile(all, 100))
-	res.CPUSeconds = after.CPUSeconds() - before.CPUSeconds()
 	if res.Messages > 0 {
 		res.CPUMicrosPerMsg = res.CPUSeconds * 1e6 / float64(res.Messages)
 	}
@@ -90,22 +81,46 @@ func runPingPong(p *Proc, sc Scenario, t Timing) Result {
 	return r
 }
 
-// pingPong is one connection's loop. It runs until the phase is finished, recording the latency
-// of every round trip that both started and ended while measuring. A mismatch is counted and
-// the loop goes on; any other error ends it.
+// measureWindow warms up for t.WarmUp, then samples the server's CPU across t.PingPong in the
+// measuring phase; it ends the phase, waits for the clients (wait) and returns the CPU and the
+// window's length.
+func measureWindow(p *Proc, t Timing, phase *atomic.Int32, wait func()) (cpuSeconds float64, wall time.Duration, err error) {
+	time.Sleep(t.WarmUp)
+	before, beforeErr := p.Sample()
+	phase.Store(measuring)
+	start := time.Now()
+	time.Sleep(t.PingPong) // the measurement window
+	phase.Store(finished)
+	wall = time.Since(start)
+	after, afterErr := p.Sample()
+	wait()
+	if err := errors.Join(beforeErr, afterErr); err != nil {
+		return 0, 0, err
+	}
+	return after.CPUSeconds() - before.CPUSeconds(), wall, nil
+}
+
+// pingPong is one connection's loop of round trips (see timedLoop).
 func pingPong(c *echoclient.Conn, conn int, phase *atomic.Int32, deadline time.Time) connStats {
-	var s connStats
-	if s.err = c.SetDeadline(deadline); s.err != nil {
-		return s
+	if err := c.SetDeadline(deadline); err != nil {
+		return connStats{err: err}
 	}
 	buf := make([]byte, 0, LineSize)
+	return timedLoop(phase, func(seq int64) error { return roundTrip(c, buf, conn, seq) })
+}
+
+// timedLoop runs step until the phase is finished, recording the latency of every step that both
+// started and ended while measuring. A mismatch is counted and the loop goes on; any other error
+// ends it.
+func timedLoop(phase *atomic.Int32, step func(seq int64) error) connStats {
+	var s connStats
 	for seq := int64(1); ; seq++ {
 		before := phase.Load()
 		if before == finished {
 			return s
 		}
 		start := time.Now()
-		err := roundTrip(c, buf, conn, seq)
+		err := step(seq)
 		elapsed := time.Since(start)
 		if errors.Is(err, ErrMismatch) {
 			s.mismatches++

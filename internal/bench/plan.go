@@ -49,6 +49,11 @@ var (
 	stalledHTTPPlan = []Scenario{StalledHTTP(100), StalledHTTP(1000)}
 )
 
+// tlsPlan is what chapter 6's echo and its baseline run: ping-pong over TLS at 1, 100 and 1,000
+// connections, then full handshakes from 8 clients at a time (enough to keep one server core
+// busy while the client's core does its half of each handshake).
+var tlsPlan = []Scenario{TLSPingPong(1), TLSPingPong(100), TLSPingPong(1000), Handshakes(8)}
+
 // DefaultPlan is what `chapters bench` runs. A later chapter adds its servers as rows, and may
 // add scenarios to earlier rows. Keep ch00/net first: it is the baseline every table is read
 // against. Each row's server must be in the catalog, or be a peer (IsExternal: the C floor,
@@ -84,6 +89,12 @@ var DefaultPlan = Plan{
 	{NginxHTTP, []Scenario{HTTP(50)}},
 	{"ch04/http", []Scenario{HTTP(50)}},
 	{TornadoHTTP, []Scenario{HTTP(50)}},
+	// Chapter 6: the TLS echo, full handshakes and HTTPS, each beside Go's crypto/tls on net.
+	{"ch00/tls", tlsPlan},
+	{"ch06/tls-echo", tlsPlan},
+	{"ch00/https", []Scenario{HTTPS(50)}},
+	{NginxHTTPS, []Scenario{HTTPS(50)}},
+	{"ch06/https", []Scenario{HTTPS(50)}},
 	// What clients that send and never read cost each loop server, and whether it gives the
 	// memory back once they leave, beside the baseline (stalled.go).
 	{"ch00/net", stalledPlan},

@@ -25,8 +25,10 @@ type Result struct {
 	IdleCPU  *IdleCPUResult  `json:"idle_cpu,omitempty"`
 	PingPong *PingPongResult `json:"ping_pong,omitempty"`
 	HTTP     *HTTPResult     `json:"http,omitempty"`
-	Stalled  *StalledResult  `json:"stalled,omitempty"`
-	Fairness *FairnessResult `json:"fairness,omitempty"`
+	// Handshake is chapter 6's full-handshake scenario (tls.go).
+	Handshake *HandshakeResult `json:"handshake,omitempty"`
+	Stalled   *StalledResult   `json:"stalled,omitempty"`
+	Fairness  *FairnessResult  `json:"fairness,omitempty"`
 }
 
 // OK reports whether the scenario ran to the end on a living server.

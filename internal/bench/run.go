@@ -104,9 +104,11 @@ func runOne(ext *externals, id string, sc Scenario, pin *Pinning, opt Options) R
 		r = runIdle(p, sc)
 	case KindIdleCPU:
 		r = runIdleCPU(p, sc, t.IdleCPU)
-	case KindPingPong, KindWatchCost:
+	case KindPingPong, KindWatchCost, KindTLSPingPong:
 		r = runPingPong(p, sc, t)
-	case KindHTTP:
+	case KindHandshake:
+		r = runHandshakes(p, sc, t)
+	case KindHTTP, KindHTTPS:
 		r = runHTTP(p, sc, t, opt.HTTPClient)
 	case KindStalled, KindStalledHTTP:
 		r = runStalled(p, sc)
@@ -139,6 +141,9 @@ func brief(r Result) string {
 		h := r.HTTP
 		return fmt.Sprintf("%.0f req/s by %s, p50 %.0f µs, p99 %.0f µs, %.1f CPU µs/req, %d socket errors, %d non-2xx, %d mismatches; server on CPUs %s, client on %s",
 			h.PerSecond, h.Client, h.P50Micros, h.P99Micros, h.CPUMicrosPerRequest, h.SocketErrors, h.Non2xx, h.Mismatches, h.ServerCPUs, h.ClientCPUs)
+	case r.Handshake != nil:
+		h := r.Handshake
+		return fmt.Sprintf("%.0f handshakes/s, p50 %.0f µs, p99 %.0f µs, %.1f CPU µs/handshake", h.PerSecond, h.P50Micros, h.P99Micros, h.CPUMicrosPerHandshake)
 	case r.Stalled != nil:
 		s := r.Stalled
 		return fmt.Sprintf("%d stalled: %.1f KiB per client, fresh client in %.0f µs, RSS %d KiB before, %d with them, %d after they left",

@@ -75,6 +75,8 @@ func mainFigure(r Result) float64 {
 		return r.PingPong.CPUMicrosPerMsg
 	case r.HTTP != nil:
 		return r.HTTP.PerSecond
+	case r.Handshake != nil:
+		return r.Handshake.CPUMicrosPerHandshake
 	case r.Stalled != nil:
 		return r.Stalled.RSSPerConnKiB
 	case r.Fairness != nil:

@@ -224,6 +224,8 @@ func (c BarChart) note(s, g int) string {
 // first; the rest are Paul Tol's.
 var serverColours = map[string]string{
 	"ch00/":          "#000000",
+	"ch00/tls":       "#5E4B3C", // chapter 6's baselines, crypto/tls on net: a dark brown
+	"ch00/https":     "#5E4B3C",
 	"ch01/iterative": "#E69F00",
 	"ch01/threaded":  "#D55E00",
 	"ch01/forked":    "#CC6677",
@@ -238,6 +240,7 @@ var serverColours = map[string]string{
 	CEpoll:           "#999999",
 	GnetEcho:         "#8C6D31",
 	NginxHTTP:        "#666666",
+	NginxHTTPS:       "#666666",
 	"tornado/":       "#EE3377",
 }
 

@@ -22,7 +22,7 @@ type View struct {
 
 // Baselines are the rows every chapter shows beside its own: Go's net package (ch00/net, and
 // ch00/http for HTTP), the C floor, gnet, nginx and the real Tornado.
-var Baselines = []string{"ch00/", CEpoll, GnetEcho, NginxHTTP, "tornado/"}
+var Baselines = []string{"ch00/", CEpoll, GnetEcho, NginxHTTP, NginxHTTPS, "tornado/"}
 
 // Views is the table of chapter views: a new chapter's tables are one line here (its own
 // servers, then the previous chapter's; the baselines come with every view but chapter 7's,
@@ -33,6 +33,7 @@ var Views = []View{
 	{"ch02", []string{"idle", "idlecpu", "pingpong", "watchcost"}, []string{"idlecpu", "watchcost-cpu"}, withBaselines("ch02/", "ch01/")},
 	{"ch03", []string{"idle", "idlecpu", "pingpong", "watchcost"}, []string{"idle-rss", "pingpong-cpu", "watchcost-cpu"}, withBaselines("ch03/", "ch02/", "ch01/threaded")},
 	{"ch04", []string{"idle", "pingpong", "http"}, []string{"idle-rss", "pingpong-cpu", "http-rps"}, withBaselines("ch04/", "ch03/")},
+	{"ch06", []string{"tlspingpong", "handshake", "https"}, nil, withBaselines("ch06/")},
 	{"ch07", []string{"stalled", "fairness"}, nil, nil},
 }
 

@@ -29,7 +29,7 @@ func TestEntries(t *testing.T) {
 		if wantHTTP := strings.HasSuffix(e.ID, "/http"); wantHTTP != (e.Protocol == "http") {
 			t.Errorf("%s: protocol %q", e.ID, e.Protocol)
 		}
-		if wantTLS := strings.HasPrefix(e.ID, "ch06/"); wantTLS != e.TLS() {
+		if wantTLS := strings.HasPrefix(e.ID, "ch06/") || e.ID == "ch00/tls" || e.ID == "ch00/https"; wantTLS != e.TLS() {
 			t.Errorf("%s: protocol %q", e.ID, e.Protocol)
 		}
 	}

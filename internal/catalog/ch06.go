@@ -44,20 +44,12 @@ func listenHTTPS(hostport string, o Options) (*runner, error) {
 	})
 }
 
-// tlsRunner checks the ssl options before anything opens (making a self-signed pair in a new
-// temporary directory when no certificate is given, said on standard error and removed when
-// the server stops), then runs newServer with the TLS option, o's timeouts and its loop.
+// tlsRunner checks the ssl options before anything opens (see certPair), then runs newServer
+// with the TLS option, o's timeouts and its loop.
 func tlsRunner(id, hostport string, o Options, newServer func([]tcpserver.ServerOption) loopServer) (*runner, error) {
-	cert, key, cleanup := o.CertFile, o.KeyFile, func() {}
-	if cert == "" && key == "" {
-		var err error
-		if cert, key, err = selfsigned.Write(""); err != nil {
-			return nil, fmt.Errorf("%s: making a self-signed certificate: %w", id, err)
-		}
-		dir := filepath.Dir(cert)
-		cleanup = func() { os.RemoveAll(dir) }
-		fmt.Fprintf(os.Stderr, "%s: no -cert given; made a self-signed certificate for localhost, "+
-			"127.0.0.1 and ::1: %s (key %s), removed when the server stops\n", id, cert, key)
+	cert, key, cleanup, err := certPair(id, o)
+	if err != nil {
+		return nil, err
 	}
 	wrap, _, err := ssl.Options{CertFile: cert, KeyFile: key}.ServerOption()
 	if err != nil {
@@ -73,4 +65,22 @@ func tlsRunner(id, hostport string, o Options, newServer func([]tcpserver.Server
 	}
 	r.cleanup = cleanup
 	return r, nil
+}
+
+// certPair is o's certificate and key or, when none is given, a self-signed pair made in a new
+// temporary directory, said on standard error; cleanup removes that directory (it does nothing
+// for a pair that was given) and is for when the server stops.
+func certPair(id string, o Options) (cert, key string, cleanup func(), err error) {
+	cert, key, cleanup = o.CertFile, o.KeyFile, func() {}
+	if cert != "" || key != "" {
+		return cert, key, cleanup, nil
+	}
+	if cert, key, err = selfsigned.Write(""); err != nil {
+		return "", "", nil, fmt.Errorf("%s: making a self-signed certificate: %w", id, err)
+	}
+	dir := filepath.Dir(cert)
+	cleanup = func() { os.RemoveAll(dir) }
+	fmt.Fprintf(os.Stderr, "%s: no -cert given; made a self-signed certificate for localhost, "+
+		"127.0.0.1 and ::1: %s (key %s), removed when the server stops\n", id, cert, key)
+	return cert, key, cleanup, nil
 }

@@ -7,6 +7,7 @@ package netecho
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"log"
 	"net"
@@ -32,6 +33,17 @@ func Listen(hostport string) (*Server, error) {
 		return nil, err
 	}
 	return &Server{ln: ln, conns: make(map[net.Conn]struct{})}, nil
+}
+
+// ListenTLS is Listen over crypto/tls with cfg: chapter 6's baseline (ch00/tls). Each
+// connection's goroutine runs its handshake inside its first Read, as crypto/tls does on net.
+func ListenTLS(hostport string, cfg *tls.Config) (*Server, error) {
+	s, err := Listen(hostport)
+	if err != nil {
+		return nil, err
+	}
+	s.ln = tls.NewListener(s.ln, cfg)
+	return s, nil
 }
 
 // Addr is the listening address with the real port.

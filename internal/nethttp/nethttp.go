@@ -6,6 +6,7 @@
 package nethttp
 
 import (
+	"crypto/tls"
 	"errors"
 	"log"
 	"net"
@@ -36,6 +37,17 @@ func Listen(hostport string) (*Server, error) {
 	// "GET /{$}" is exactly "/" for GET and HEAD: another path is 404, another method 405.
 	mux.HandleFunc("GET /{$}", hello)
 	s.srv = &http.Server{Handler: mux, ConnState: s.track}
+	return s, nil
+}
+
+// ListenTLS is Listen over crypto/tls with cfg: the HTTPS baseline (ch00/https). The config
+// offers no "h2", so clients speak HTTP/1.1, as they do to chapter 6's https.
+func ListenTLS(hostport string, cfg *tls.Config) (*Server, error) {
+	s, err := Listen(hostport)
+	if err != nil {
+		return nil, err
+	}
+	s.ln = tls.NewListener(s.ln, cfg)
 	return s, nil
 }
 
