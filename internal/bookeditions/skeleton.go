@@ -80,7 +80,7 @@ func Compare(english, chinese []Part) error {
 		case i >= len(english):
 			return fmt.Errorf("the Chinese edition has %v, past the English edition's end", chinese[i])
 		case english[i].Kind != chinese[i].Kind || english[i].Text != chinese[i].Text:
-			return fmt.Errorf("English %v, Chinese %v", english[i], chinese[i])
+			return fmt.Errorf("the English edition has %v where the Chinese has %v", english[i], chinese[i])
 		}
 	}
 	return nil
