@@ -15,7 +15,7 @@ import (
 
 // Table is one Markdown table: its file is Name + ".md".
 type Table struct {
-	Name   string // "idle", "idlecpu", "pingpong", "watchcost", "http", "stalled", "fairness"
+	Name   string // "idle", "idlecpu", "pingpong", "watchcost", "http", "stalled", "fairness", "scaling", "spread"
 	Title  string
 	Header []string
 	Right  []bool // right-align this column (numbers)
@@ -90,6 +90,14 @@ func Tables(results []Result) []Table {
 	fairness := Table{Name: "fairness", Title: "Fairness: a fresh client's one answer while busy clients send all they can",
 		Header: []string{"server", "busy clients", "they send", "fresh clients", "p50 (ms)", "p99 (ms)", "max (ms)", "answers to the busy (MiB/s)", "result"},
 		Right:  []bool{false, true, false, true, true, true, true, true, false}}
+
+	scaling := Table{Name: "scaling", Title: fmt.Sprintf("Multi-process scaling: \"burn %d\" requests (SHA-256 rounds, CPU-bound), server processes on every CPU", BurnRounds),
+		Header: []string{"server", "connections", "requests/s", "× the first row", "p50 (µs)", "CPUs busy", "result"},
+		Right:  []bool{false, true, true, true, true, true, false}}
+	spread := Table{Name: "spread", Title: "Spread and the thundering herd: connections made one at a time, each held open",
+		Header: []string{"server", "connections", "per child (by task)", "listener wake-ups per connection", "accept → EAGAIN per connection", "result"},
+		Right:  []bool{false, true, false, true, true, false}}
+	var firstBurn float64
 
 	// Where the run has the floor, ping-pong's CPU per message is also shown as a multiple of the
 	// C server's at the same connection count, and requests per second as a fraction of nginx's:
@@ -167,6 +175,21 @@ func Tables(results []Result) []Table {
 					fmt.Sprintf("%.1f", s.FreshMicros/1000), mib(s.RSSLeftKiB)}
 			}
 			stalled.Rows = append(stalled.Rows, append(append([]string{r.Server, conns(sc.Conns, sc), protocol}, cells...), outcome(r)))
+		case KindBurn:
+			cells := []string{dash, dash, dash, dash}
+			if b := r.Burn; b != nil && r.OK() {
+				if firstBurn == 0 {
+					firstBurn = b.PerSecond
+				}
+				cells = []string{fmt.Sprintf("%.0f", b.PerSecond), fmt.Sprintf("%.2f", b.PerSecond/firstBurn), fmt.Sprintf("%.0f", b.P50Micros), fmt.Sprintf("%.2f", b.CPUPerWallSecond)}
+			}
+			scaling.Rows = append(scaling.Rows, append(append([]string{r.Server, conns(sc.Conns, sc)}, cells...), outcome(r)))
+		case KindSpread:
+			cells := []string{dash, dash, dash}
+			if s := r.Spread; s != nil && r.OK() {
+				cells = []string{s.Split(), fmt.Sprintf("%.2f", s.WakeupsPerConn), fmt.Sprintf("%.2f", s.EAGAINPerConn)}
+			}
+			spread.Rows = append(spread.Rows, append(append([]string{r.Server, conns(sc.Conns, sc)}, cells...), outcome(r)))
 		case KindFairness, KindFairnessHTTP:
 			load := "echo lines"
 			if sc.Kind == KindFairnessHTTP {
@@ -181,7 +204,7 @@ func Tables(results []Result) []Table {
 		}
 	}
 	var out []Table
-	for _, t := range []Table{idle, idleCPU, pingPong, watch, httpTable, stalled, fairness} {
+	for _, t := range []Table{idle, idleCPU, pingPong, watch, httpTable, stalled, fairness, scaling, spread} {
 		if len(t.Rows) > 0 {
 			out = append(out, t.withNotes())
 		}

@@ -119,6 +119,10 @@ func TestViewFilesStructure(t *testing.T) {
 	rep := bookReport(t)
 	files := ViewFiles(rep)
 	for _, v := range Views {
+		if !v.ranIn(rep) {
+			t.Logf("view %s: bench.json has none of its servers yet", v.Chapter)
+			continue
+		}
 		for _, name := range v.Tables {
 			if files[v.Chapter+"-"+name+".md"] == nil {
 				t.Errorf("view %s: no %s table", v.Chapter, name)

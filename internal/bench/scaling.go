@@ -1,0 +1,110 @@
+// Multi-process scaling: a CPU-bound request ("burn N", chapter 5) that one process serves one
+// at a time on its loop, so requests per second grow only with processes on more cores.
+
+package bench
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"tornadotcp/internal/echoclient"
+)
+
+// KindBurn is Conns connections each sending "burn Rounds" and waiting for the answer, again
+// and again: requests per second and the server's CPU per request.
+const KindBurn Kind = "burn"
+
+// BurnRounds is the SHA-256 rounds of one request: a few hundred µs of one core, so that the
+// request, not the round trip, is what a process spends its time on.
+const BurnRounds = 2000
+
+// Burn runs c connections of burn requests.
+func Burn(c int) Scenario { return Scenario{Kind: KindBurn, Conns: c} }
+
+// ErrBurnAnswer is an answer to "burn N" that is not "burned N ...".
+var ErrBurnAnswer = errors.New("wrong answer to burn")
+
+// BurnResult is what the burn clients got.
+type BurnResult struct {
+	Conns      int     `json:"conns"`
+	Requests   int64   `json:"requests"` // answered in the window
+	Seconds    float64 `json:"seconds"`
+	PerSecond  float64 `json:"requests_per_second"`
+	P50Micros  float64 `json:"p50_us"`
+	CPUSeconds float64 `json:"server_cpu_seconds"` // every process of the server
+	// CPUPerWallSecond is how many cores the server kept busy: near 1 for one process, near 2
+	// for two that scale.
+	CPUPerWallSecond float64 `json:"cpu_per_wall_second"`
+}
+
+// runBurn opens sc.Conns connections, warms up, and counts the answers over t.PingPong.
+func runBurn(p *Proc, sc Scenario, t Timing) Result {
+	r := Result{Server: p.ID, Scenario: sc}
+	conns, err := openServed(p.Addr, sc.Conns)
+	defer closeAll(conns)
+	if err != nil {
+		return failed(p, r, err)
+	}
+	var phase atomic.Int32
+	lat := make([][]time.Duration, len(conns))
+	errs := make([]error, len(conns))
+	deadline := time.Now().Add(t.WarmUp + t.PingPong + serveTimeout)
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Go(func() { lat[i], errs[i] = burnLoop(c, &phase, deadline) })
+	}
+	time.Sleep(t.WarmUp)
+	before, beforeErr := p.Sample()
+	phase.Store(measuring)
+	start := time.Now()
+	time.Sleep(t.PingPong) // the measurement window
+	phase.Store(finished)
+	wall := time.Since(start)
+	after, afterErr := p.Sample()
+	wg.Wait()
+	if err := errors.Join(append(errs, beforeErr, afterErr)...); err != nil {
+		return failed(p, r, err)
+	}
+	all := sortedLatencies(lat)
+	res := &BurnResult{Conns: len(conns), Requests: int64(len(all)), Seconds: wall.Seconds(),
+		P50Micros: Micros(Percentile(all, 50)), CPUSeconds: after.CPUSeconds() - before.CPUSeconds()}
+	res.PerSecond = float64(res.Requests) / res.Seconds
+	res.CPUPerWallSecond = res.CPUSeconds / res.Seconds
+	r.Burn = res
+	return r
+}
+
+// burnLoop is one connection: "burn BurnRounds", then the answer, until the phase is finished.
+// It returns the latencies of the requests that started and ended while measuring.
+func burnLoop(c *echoclient.Conn, phase *atomic.Int32, deadline time.Time) ([]time.Duration, error) {
+	if err := c.SetDeadline(deadline); err != nil {
+		return nil, err
+	}
+	req := fmt.Appendf(nil, "burn %d\n", BurnRounds)
+	want := fmt.Appendf(nil, "burned %d ", BurnRounds)
+	var lat []time.Duration
+	for {
+		before := phase.Load()
+		if before == finished {
+			return lat, nil
+		}
+		start := time.Now()
+		if err := c.Send(req); err != nil {
+			return lat, err
+		}
+		in, err := c.ReadLine()
+		if err != nil {
+			return lat, err
+		}
+		if !bytes.HasPrefix(in, want) {
+			return lat, fmt.Errorf("got %q: %w", in, ErrBurnAnswer)
+		}
+		if before == measuring && phase.Load() == measuring {
+			lat = append(lat, time.Since(start))
+		}
+	}
+}
