@@ -91,8 +91,8 @@ var DefaultPlan = Plan{
 	// children, where the label's -procs puts the processes on every CPU (Start).
 	{"ch05/bind-start", []Scenario{Idle(100), Idle(1000), Idle(10000), PingPong(1), PingPong(100), PingPong(1000)}},
 	{"ch05/bind-start -procs 1", []Scenario{Burn(16)}},
-	{"ch05/bind-start -procs 2", []Scenario{Burn(16), Spread(200)}},
-	{"ch05/reuseport -procs 2", []Scenario{Burn(16), Spread(200)}},
+	{"ch05/bind-start -procs 2", []Scenario{Burn(16), BurnBurst(16), Spread(200)}},
+	{"ch05/reuseport -procs 2", []Scenario{Burn(16), BurnBurst(16), Spread(200)}},
 	{"ch05/bind-start -procs 4", []Scenario{Spread(200)}},
 	{"ch05/reuseport -procs 4", []Scenario{Spread(200)}},
 	{"ch00/http", []Scenario{HTTP(50)}},

@@ -112,7 +112,7 @@ func runOne(ext *externals, id string, sc Scenario, pin *Pinning, opt Options) R
 		r = runStalled(p, sc)
 	case KindFairness, KindFairnessHTTP:
 		r = runFairness(p, sc, t)
-	case KindBurn:
+	case KindBurn, KindBurnBurst:
 		r = runBurn(p, sc, t)
 	case KindSpread:
 		r = runSpread(p, sc)
@@ -149,10 +149,10 @@ func brief(r Result) string {
 			s.Stalled, s.RSSPerConnKiB, s.FreshMicros, s.RSSBeforeKiB, s.RSSStalledKiB, s.RSSLeftKiB)
 	case r.Burn != nil:
 		b := r.Burn
-		return fmt.Sprintf("%.0f burn requests/s, p50 %.0f µs, server busy %.2f CPUs", b.PerSecond, b.P50Micros, b.CPUPerWallSecond)
+		return fmt.Sprintf("%.0f burn requests/s, p50 %.0f µs, server busy %.2f CPUs, connections per process %s", b.PerSecond, b.P50Micros, b.CPUPerWallSecond, split(b.ByTask))
 	case r.Spread != nil:
 		s := r.Spread
-		return fmt.Sprintf("split %s, %.2f wake-ups and %.2f EAGAIN per connection", s.Split(), s.WakeupsPerConn, s.EAGAINPerConn)
+		return fmt.Sprintf("split %s; per connection %.2f listener events, %.2f EAGAIN, %.2f context switches", split(s.ByTask), s.WakeupsPerConn, s.EAGAINPerConn, s.SwitchesPerConn)
 	case r.Fairness != nil:
 		f := r.Fairness
 		return fmt.Sprintf("%d fresh clients answered in p50 %.1f ms, p99 %.1f ms, max %.1f ms; %.1f MiB/s to the busy ones", f.Probes, f.P50Micros/1e3, f.P99Micros/1e3, f.MaxMicros/1e3, f.AnsweredMiBPerSecond)

@@ -14,16 +14,25 @@ import (
 	"tornadotcp/internal/echoclient"
 )
 
-// KindBurn is Conns connections each sending "burn Rounds" and waiting for the answer, again
-// and again: requests per second and the server's CPU per request.
-const KindBurn Kind = "burn"
+// The scaling scenarios: Conns connections each sending "burn BurnRounds" and waiting for the
+// answer, again and again: requests per second, and how many CPUs the server kept busy.
+// KindBurn makes the connections one at a time, each answered before the next, as clients
+// arriving over time would; KindBurnBurst makes them all at once, and on a socket the
+// processes share, the first to wake may accept the whole burst in one batch.
+const (
+	KindBurn      Kind = "burn"
+	KindBurnBurst Kind = "burn-burst"
+)
 
 // BurnRounds is the SHA-256 rounds of one request: a few hundred µs of one core, so that the
 // request, not the round trip, is what a process spends its time on.
 const BurnRounds = 2000
 
-// Burn runs c connections of burn requests.
+// Burn runs c connections of burn requests, made one at a time.
 func Burn(c int) Scenario { return Scenario{Kind: KindBurn, Conns: c} }
+
+// BurnBurst runs c connections of burn requests, made at once.
+func BurnBurst(c int) Scenario { return Scenario{Kind: KindBurnBurst, Conns: c} }
 
 // ErrBurnAnswer is an answer to "burn N" that is not "burned N ...".
 var ErrBurnAnswer = errors.New("wrong answer to burn")
@@ -39,12 +48,20 @@ type BurnResult struct {
 	// CPUPerWallSecond is how many cores the server kept busy: near 1 for one process, near 2
 	// for two that scale.
 	CPUPerWallSecond float64 `json:"cpu_per_wall_second"`
+	// ByTask is the connections per process, by whoami's task: a process with none adds nothing.
+	ByTask map[string]int `json:"by_task"`
 }
 
 // runBurn opens sc.Conns connections, warms up, and counts the answers over t.PingPong.
 func runBurn(p *Proc, sc Scenario, t Timing) Result {
 	r := Result{Server: p.ID, Scenario: sc}
-	conns, err := openServed(p.Addr, sc.Conns)
+	var conns []*echoclient.Conn
+	var err error
+	if sc.Kind == KindBurnBurst {
+		conns, err = openServed(p.Addr, sc.Conns)
+	} else {
+		conns, err = openOneByOne(p.Addr, sc.Conns)
+	}
 	defer closeAll(conns)
 	if err != nil {
 		return failed(p, r, err)
@@ -71,11 +88,38 @@ func runBurn(p *Proc, sc Scenario, t Timing) Result {
 	}
 	all := sortedLatencies(lat)
 	res := &BurnResult{Conns: len(conns), Requests: int64(len(all)), Seconds: wall.Seconds(),
-		P50Micros: Micros(Percentile(all, 50)), CPUSeconds: after.CPUSeconds() - before.CPUSeconds()}
+		P50Micros: Micros(Percentile(all, 50)), CPUSeconds: after.CPUSeconds() - before.CPUSeconds(), ByTask: map[string]int{}}
+	for _, c := range conns {
+		task, _, err := ask(c, "whoami")
+		if err != nil {
+			return failed(p, r, err)
+		}
+		res.ByTask[task]++
+	}
 	res.PerSecond = float64(res.Requests) / res.Seconds
 	res.CPUPerWallSecond = res.CPUSeconds / res.Seconds
 	r.Burn = res
 	return r
+}
+
+// openOneByOne opens n connections to addr, each served one echo line before the next is made.
+func openOneByOne(addr string, n int) ([]*echoclient.Conn, error) {
+	var conns []*echoclient.Conn
+	buf := make([]byte, 0, LineSize)
+	for i := range n {
+		c, err := echoclient.Dial(addr, dialTimeout)
+		if err != nil {
+			return conns, err
+		}
+		conns = append(conns, c)
+		if err := c.SetDeadline(time.Now().Add(serveTimeout)); err != nil {
+			return conns, err
+		}
+		if err := roundTrip(c, buf, i, 0); err != nil {
+			return conns, err
+		}
+	}
+	return conns, nil
 }
 
 // burnLoop is one connection: "burn BurnRounds", then the answer, until the phase is finished.

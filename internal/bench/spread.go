@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,16 +41,21 @@ type SpreadResult struct {
 	// EAGAINPerConn is EAGAIN / Accepted: 1 when only the child that accepts asks again (the
 	// call that finds the queue empty), more for every child woken in vain.
 	EAGAINPerConn float64 `json:"eagain_per_conn"`
+	// SwitchesPerConn is the voluntary context switches of every thread of the server's
+	// processes while the connections were made, per connection: each is a thread that slept
+	// and was woken. A child woken for a connection another took is counted here even when the
+	// kernel finds the listener empty again before epoll_wait returns, which no EAGAIN shows.
+	SwitchesPerConn float64 `json:"switches_per_conn"`
 }
 
-// Split is the connections per child, in task order: "52/48".
-func (s *SpreadResult) Split() string {
-	tasks := slices.SortedFunc(maps.Keys(s.ByTask), func(a, b string) int {
+// split is the connections per process, in task order: "52/48".
+func split(byTask map[string]int) string {
+	tasks := slices.SortedFunc(maps.Keys(byTask), func(a, b string) int {
 		return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b))
 	})
 	var parts []string
 	for _, t := range tasks {
-		parts = append(parts, fmt.Sprint(s.ByTask[t]))
+		parts = append(parts, fmt.Sprint(byTask[t]))
 	}
 	return strings.Join(parts, "/")
 }
@@ -58,6 +66,7 @@ func runSpread(p *Proc, sc Scenario) Result {
 	var conns []*echoclient.Conn
 	defer func() { closeAll(conns) }()
 	owner := map[string]*echoclient.Conn{} // a connection held by each pid
+	switchesBefore := voluntarySwitches(p.PID)
 	for range sc.Conns {
 		c, err := echoclient.Dial(p.Addr, dialTimeout)
 		if err != nil {
@@ -71,6 +80,7 @@ func runSpread(p *Proc, sc Scenario) Result {
 		res.ByTask[task]++
 		owner[pid] = c
 	}
+	res.SwitchesPerConn = float64(voluntarySwitches(p.PID)-switchesBefore) / float64(sc.Conns)
 	for pid, c := range owner {
 		fields, _, err := ask(c, "accepts")
 		if err != nil {
@@ -88,6 +98,29 @@ func runSpread(p *Proc, sc Scenario) Result {
 	}
 	r.Spread = res
 	return r
+}
+
+// voluntarySwitches sums voluntary_ctxt_switches over every thread of pid and its descendants
+// (/proc/PID/task/TID/status: the process's own status counts its first thread only).
+func voluntarySwitches(pid int) int64 {
+	var total int64
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue // the thread ended
+		}
+		for l := range strings.Lines(string(data)) {
+			if v, ok := strings.CutPrefix(l, "voluntary_ctxt_switches:"); ok {
+				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				total += n
+			}
+		}
+	}
+	for _, child := range childPIDs(pid) {
+		total += voluntarySwitches(child)
+	}
+	return total
 }
 
 // ask sends line on c and returns the answer, and the pid it names ("task=0 pid=12": "task=0",
