@@ -50,17 +50,9 @@ func runPingPong(p *Proc, sc Scenario, t Timing) Result {
 		wg.Go(func() { stats[i] = pingPong(c, i, &phase, deadline) })
 	}
 
-	time.Sleep(t.WarmUp)
-	before, beforeErr := p.Sample()
-	phase.Store(measuring)
-	start := time.Now()
-	time.Sleep(t.PingPong) // the measurement window
-	phase.Store(finished)
-	wall := time.Since(start)
-	after, afterErr := p.Sample()
+	before, after, wall, err := measureWindow(p, t, &phase)
 	wg.Wait()
-
-	if err := errors.Join(beforeErr, afterErr); err != nil {
+	if err != nil {
 		return failed(p, r, err)
 	}
 	res := &PingPongResult{Conns: len(active), IdleConns: len(idle), Seconds: wall.Seconds()}
@@ -88,6 +80,21 @@ func runPingPong(p *Proc, sc Scenario, t Timing) Result {
 	}
 	r.PingPong = res
 	return r
+}
+
+// measureWindow runs the phases of a timed scenario whose clients are running: it lets them
+// warm up, samples the server, lets them run for t.PingPong, and samples it again. The clients
+// stop once phase is finished.
+func measureWindow(p *Proc, t Timing, phase *atomic.Int32) (before, after Sample, wall time.Duration, err error) {
+	time.Sleep(t.WarmUp)
+	before, beforeErr := p.Sample()
+	phase.Store(measuring)
+	start := time.Now()
+	time.Sleep(t.PingPong) // the measurement window
+	phase.Store(finished)
+	wall = time.Since(start)
+	after, afterErr := p.Sample()
+	return before, after, wall, errors.Join(beforeErr, afterErr)
 }
 
 // pingPong is one connection's loop. It runs until the phase is finished, recording the latency

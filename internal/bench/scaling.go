@@ -74,16 +74,9 @@ func runBurn(p *Proc, sc Scenario, t Timing) Result {
 	for i, c := range conns {
 		wg.Go(func() { lat[i], errs[i] = burnLoop(c, &phase, deadline) })
 	}
-	time.Sleep(t.WarmUp)
-	before, beforeErr := p.Sample()
-	phase.Store(measuring)
-	start := time.Now()
-	time.Sleep(t.PingPong) // the measurement window
-	phase.Store(finished)
-	wall := time.Since(start)
-	after, afterErr := p.Sample()
+	before, after, wall, err := measureWindow(p, t, &phase)
 	wg.Wait()
-	if err := errors.Join(append(errs, beforeErr, afterErr)...); err != nil {
+	if err := errors.Join(append(errs, err)...); err != nil {
 		return failed(p, r, err)
 	}
 	all := sortedLatencies(lat)
