@@ -96,7 +96,10 @@ type acceptor struct {
 	timer   *ioloop.Timeout
 }
 
-func (a *acceptor) onReadable(int, uint32) { a.acceptBatch() }
+func (a *acceptor) onReadable(int, uint32) {
+	acceptTotals.events.Add(1)
+	a.acceptBatch()
+}
 
 // acceptBatch accepts up to acceptsPerEvent connections, checking before each one that a
 // callback has not removed the handler (and perhaps closed fd) in the meantime. A batch that
@@ -111,8 +114,10 @@ func (a *acceptor) acceptBatch() {
 		switch {
 		case err == nil:
 			progress = true
+			acceptTotals.accepted.Add(1)
 			a.callback(conn, addr)
 		case nonblocking.WouldBlock(err):
+			acceptTotals.wouldBlock.Add(1)
 			a.backoff.Succeeded(a.log)
 			return
 		case blocking.AcceptAgain(err):

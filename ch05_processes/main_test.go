@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/signal"
@@ -51,6 +52,7 @@ var programs = map[string]func() int{
 	"unix":     serveUnixToo,
 	"stubborn": stubborn,
 	"loop":     loopPassed,
+	"random":   randomPort,
 }
 
 // parentFailed reports the error ForkProcesses returned in the parent, with status 3.
@@ -158,6 +160,33 @@ func failing() int {
 	if id == 0 {
 		return 1
 	}
+	select {}
+}
+
+// randomPort picks its port at random before the fork, as a program might that wants a port
+// nobody can guess. A child runs main again and picks another port, so the BindSockets call it
+// repeats does not match the socket it inherited: it fails, is restarted, fails again, until the
+// parent gives up. The book's example of work before the fork that is not deterministic.
+func randomPort() int {
+	var fds []int
+	var err error
+	for range 10 {
+		port := 20000 + rand.IntN(40000)
+		fmt.Printf("pid %d binds port %d\n", os.Getpid(), port)
+		fds, err = tcpserver.BindSockets(port, "127.0.0.1", unix.AF_INET, 0, false)
+		if !errors.Is(err, unix.EADDRINUSE) {
+			break
+		}
+	}
+	if err != nil {
+		fmt.Printf("pid %d: %v\n", os.Getpid(), err)
+		return 1
+	}
+	id, err := ForkProcesses(2, 2)
+	if err != nil {
+		return parentFailed(err)
+	}
+	fmt.Printf("task %d serves on fd %d\n", id, fds[0])
 	select {}
 }
 

@@ -388,3 +388,22 @@ func TestLoopPassedStartForks(t *testing.T) {
 			code, len(before), before)
 	}
 }
+
+// A child runs main again: a port chosen at random before the fork is chosen again, differently,
+// and the child's BindSockets refuses the inherited socket (ErrInheritedMismatch) rather than
+// bind elsewhere. Each such child exits 1 and is restarted, until the parent gives up.
+func TestRandomPortBeforeForkFails(t *testing.T) {
+	p := startProgram(t, "random")
+	out, code := p.rest(t)
+	mismatches := 0
+	for _, l := range out {
+		if strings.Contains(l, tcpserver.ErrInheritedMismatch.Error()) {
+			mismatches++
+		}
+	}
+	if code != 3 || !slices.Contains(out, "parent: "+ErrTooManyRestarts.Error()) || mismatches < 3 {
+		t.Fatalf("exit status %d, %d mismatches, output:\n%s\nwant at least 3 children refusing the socket and the parent giving up",
+			code, mismatches, strings.Join(out, "\n"))
+	}
+	t.Logf("output:\n%s", strings.Join(out, "\n"))
+}

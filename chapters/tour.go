@@ -28,6 +28,7 @@ var lessons = []lesson{
 	{2, "non-blocking: busy-polling burns a core, select and poll sleep", ch02Lesson},
 	{3, "the monitor: thousands of connections on one sleeping thread", ch03Lesson},
 	{4, "TCPServer: HandleStream on one loop, and HTTP keep-alive measured", ch04Lesson},
+	{5, "processes: three children on one port, one killed and reborn with its task id", ch05Lesson},
 	{6, "SSL: a handshake stepped on the loop, then curl against ch06/https", ch06Lesson},
 }
 

@@ -15,7 +15,7 @@ import (
 
 // Table is one Markdown table: its file is Name + ".md".
 type Table struct {
-	Name   string // "idle", "idlecpu", "pingpong", "watchcost", "http", "tlspingpong", "handshake", "https", "stalled", "fairness"
+	Name   string // "idle", "idlecpu", "pingpong", "watchcost", "http", "tlspingpong", "handshake", "https", "stalled", "fairness", "scaling", "spread"
 	Title  string
 	Header []string
 	Right  []bool // right-align this column (numbers)
@@ -98,6 +98,14 @@ func Tables(results []Result) []Table {
 		Header: []string{"server", "busy clients", "they send", "fresh clients", "p50 (ms)", "p99 (ms)", "max (ms)", "answers to the busy (MiB/s)", "result"},
 		Right:  []bool{false, true, false, true, true, true, true, true, false}}
 
+	scaling := Table{Name: "scaling", Title: fmt.Sprintf("Multi-process scaling: \"burn %d\" requests (SHA-256 rounds, CPU-bound); the server's processes may run on every CPU, the client shares one", BurnRounds),
+		Header: []string{"server", "connections", "made", "per process (by task)", "requests/s", "× the first row", "p50 (µs)", "CPUs busy", "result"},
+		Right:  []bool{false, true, false, false, true, true, true, true, false}}
+	spread := Table{Name: "spread", Title: "Spread and the thundering herd: connections made one at a time, each held open",
+		Header: []string{"server", "connections", "per child (by task)", "listener events per connection", "accept → EAGAIN per connection", "context switches per connection", "result"},
+		Right:  []bool{false, true, false, true, true, true, false}}
+	var firstBurn float64
+
 	// Where the run has the floor, ping-pong's CPU per message is also shown as a multiple of the
 	// C server's at the same connection count, and requests per second as a fraction of nginx's:
 	// ratios from one run hold where absolute times drift with the machine.
@@ -173,6 +181,25 @@ func Tables(results []Result) []Table {
 					fmt.Sprintf("%.1f", s.FreshMicros/1000), mib(s.RSSLeftKiB)}
 			}
 			stalled.Rows = append(stalled.Rows, append(append([]string{r.Server, conns(sc.Conns, sc), protocol}, cells...), outcome(r)))
+		case KindBurn, KindBurnBurst:
+			made := "one at a time"
+			if sc.Kind == KindBurnBurst {
+				made = "all at once"
+			}
+			cells := []string{dash, dash, dash, dash, dash}
+			if b := r.Burn; b != nil && r.OK() {
+				if firstBurn == 0 {
+					firstBurn = b.PerSecond
+				}
+				cells = []string{split(b.ByTask), fmt.Sprintf("%.0f", b.PerSecond), fmt.Sprintf("%.2f", b.PerSecond/firstBurn), fmt.Sprintf("%.0f", b.P50Micros), fmt.Sprintf("%.2f", b.CPUPerWallSecond)}
+			}
+			scaling.Rows = append(scaling.Rows, append(append([]string{r.Server, conns(sc.Conns, sc), made}, cells...), outcome(r)))
+		case KindSpread:
+			cells := []string{dash, dash, dash, dash}
+			if s := r.Spread; s != nil && r.OK() {
+				cells = []string{split(s.ByTask), fmt.Sprintf("%.2f", s.WakeupsPerConn), fmt.Sprintf("%.2f", s.EAGAINPerConn), fmt.Sprintf("%.1f", s.SwitchesPerConn)}
+			}
+			spread.Rows = append(spread.Rows, append(append([]string{r.Server, conns(sc.Conns, sc)}, cells...), outcome(r)))
 		case KindFairness, KindFairnessHTTP:
 			load := "echo lines"
 			if sc.Kind == KindFairnessHTTP {
@@ -187,7 +214,7 @@ func Tables(results []Result) []Table {
 		}
 	}
 	var out []Table
-	for _, t := range []Table{idle, idleCPU, pingPong, watch, httpTable, tlsPingPong, handshake, httpsTable, stalled, fairness} {
+	for _, t := range []Table{idle, idleCPU, pingPong, watch, httpTable, tlsPingPong, handshake, httpsTable, stalled, fairness, scaling, spread} {
 		if len(t.Rows) > 0 {
 			out = append(out, t.withNotes())
 		}

@@ -81,7 +81,18 @@ func setAllThreads(set *unix.CPUSet) error {
 	return nil
 }
 
-// start starts cmd pinned to the server's CPU. A child inherits the affinity of the thread that
+// everyCPU is p for a server of several processes: started on every CPU p found (the mask this
+// process had before Pin), sharing the client's.
+func (p *Pinning) everyCPU() *Pinning {
+	if p == nil || !p.Applied {
+		return p
+	}
+	all := *p
+	all.ServerCPU = -1
+	return &all
+}
+
+// start starts cmd pinned to the server's CPU (to every CPU of the saved mask for everyCPU). A child inherits the affinity of the thread that
 // forked it, so the fork happens on a locked thread whose own mask is the server's CPU for the
 // moment, and put back afterwards. If putting it back fails, the goroutine ends still locked and
 // the Go runtime throws that thread away rather than reuse it with the wrong mask.
@@ -97,7 +108,11 @@ func (p *Pinning) start(cmd *exec.Cmd) error {
 			errc <- fmt.Errorf("sched_getaffinity: %w", err)
 			return
 		}
-		server.Set(p.ServerCPU)
+		if p.ServerCPU < 0 {
+			server = p.saved
+		} else {
+			server.Set(p.ServerCPU)
+		}
 		if err := unix.SchedSetaffinity(0, &server); err != nil {
 			errc <- fmt.Errorf("sched_setaffinity(server CPU %d): %w", p.ServerCPU, err)
 			return

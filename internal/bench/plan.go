@@ -11,7 +11,9 @@ import (
 // Row is one server and the scenarios it runs, in order. Each scenario gets a fresh server
 // process, so one scenario's threads and memory never count in the next.
 type Row struct {
-	Server    string     `json:"server"`    // a catalog id: `chapters run Server` must start it
+	// Server is a catalog id, which `chapters run` must start, or a label: the id followed by
+	// flags of `chapters run` ("ch05/bind-start -procs 2", SplitLabel), a row of its own.
+	Server    string     `json:"server"`
 	Scenarios []Scenario `json:"scenarios"` // in the order they run
 }
 
@@ -72,10 +74,13 @@ var tlsPlan = []Scenario{TLSPingPong(1), TLSPingPong(100), TLSPingPong(1000), Ha
 var DefaultPlan = Plan{
 	{"ch00/net", slices.Concat(blockingPlan, []Scenario{Idle(10000), PingPong(1000), WatchCost(0), WatchCost(1000), WatchCost(10000)})},
 	{"ch01/iterative", []Scenario{PingPong(1)}},
-	{"ch01/threaded", slices.Concat(blockingPlan, []Scenario{Idle(10000), WatchCost(0), WatchCost(1000)})},
+	{"ch01/threaded", slices.Concat(blockingPlan, []Scenario{Idle(10000), WatchCost(0), WatchCost(1000), PingPong(1000)})},
 	// A process per client: what starting one costs (time to serve all) and holding one (RSS and
-	// threads summed over the children), at sizes a shared machine's memory holds.
-	{"ch01/forked", []Scenario{Idle(100), PingPong(1), PingPong(100)}},
+	// threads summed over the children), at sizes a shared machine's memory holds. It stops at
+	// 1,000: each child is a Go program of a few MiB and several threads, so 10,000 would ask
+	// for tens of GiB and over 30,000 threads, past this machine's memory and its per-user
+	// process limit, and take every other process on it down first.
+	{"ch01/forked", []Scenario{Idle(100), Idle(1000), PingPong(1), PingPong(100), PingPong(1000)}},
 	{"ch02/busypoll", singleThreadPlan},
 	{"ch02/select", singleThreadPlan},
 	{"ch02/poll", slices.Concat(singleThreadPlan, []Scenario{WatchCost(10000)})},
@@ -85,6 +90,16 @@ var DefaultPlan = Plan{
 	{"ch03/poll", []Scenario{PingPong(1), PingPong(100), WatchCost(0), WatchCost(1000), WatchCost(10000), IdleCPU()}},
 	{"ch04/echo", []Scenario{Idle(1000), Idle(10000), IdleCPU(), PingPong(1), PingPong(100), PingPong(1000)}},
 	{TornadoEcho, []Scenario{Idle(1000), Idle(10000), IdleCPU(), PingPong(1), PingPong(100), PingPong(1000)}},
+	// Chapter 5: the multi-process echo beside the blocking and the loop servers it is weighed
+	// against (the tutorial's "more efficient than multi-threaded or multi-process"), pinned to
+	// the server CPU like them; then scaling with a CPU-bound request and the spread over
+	// children, where the label's -procs puts the processes on every CPU (Start).
+	{"ch05/bind-start", []Scenario{Idle(100), Idle(1000), Idle(10000), PingPong(1), PingPong(100), PingPong(1000)}},
+	{"ch05/bind-start -procs 1", []Scenario{Burn(16)}},
+	{"ch05/bind-start -procs 2", []Scenario{Burn(16), BurnBurst(16), Spread(200)}},
+	{"ch05/reuseport -procs 2", []Scenario{Burn(16), BurnBurst(16), Spread(200)}},
+	{"ch05/bind-start -procs 4", []Scenario{Spread(200)}},
+	{"ch05/reuseport -procs 4", []Scenario{Spread(200)}},
 	{"ch00/http", []Scenario{HTTP(50)}},
 	{NginxHTTP, []Scenario{HTTP(50)}},
 	{"ch04/http", []Scenario{HTTP(50)}},
@@ -114,12 +129,23 @@ var DefaultPlan = Plan{
 	{"ch04/http", []Scenario{FairnessHTTP(50)}},
 }
 
-// Only keeps the rows whose server is in ids, in the plan's order. An id the plan does not
+// SplitLabel splits a row's label into the catalog id and the flags after it.
+func SplitLabel(label string) (id string, flags []string) {
+	fields := strings.Fields(label)
+	if len(fields) == 0 {
+		return "", nil
+	}
+	return fields[0], fields[1:]
+}
+
+// Only keeps the rows whose server's id is in ids, in the plan's order (every label of an id). An id the plan does not
 // have is an error that lists the ones it does.
 func (p Plan) Only(ids []string) (Plan, error) {
 	var known []string
 	for _, r := range p {
-		known = append(known, r.Server)
+		if id, _ := SplitLabel(r.Server); !slices.Contains(known, id) {
+			known = append(known, id)
+		}
 	}
 	for _, id := range ids {
 		if !slices.Contains(known, id) {
@@ -128,7 +154,7 @@ func (p Plan) Only(ids []string) (Plan, error) {
 	}
 	var out Plan
 	for _, r := range p {
-		if slices.Contains(ids, r.Server) {
+		if id, _ := SplitLabel(r.Server); slices.Contains(ids, id) {
 			out = append(out, r)
 		}
 	}

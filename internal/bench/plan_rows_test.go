@@ -26,10 +26,21 @@ func TestDefaultPlanChapterRows(t *testing.T) {
 		CEpoll:      {PingPong(1), PingPong(100), PingPong(1000), Idle(10000)},
 		GnetEcho:    {PingPong(1), PingPong(100), PingPong(1000), Idle(10000)},
 		NginxHTTP:   {HTTP(50)},
+		// Chapter 5: the efficiency comparison, scaling and spread.
+		"ch01/forked":              {Idle(100), Idle(1000), PingPong(1), PingPong(100), PingPong(1000)},
+		"ch05/bind-start":          {Idle(10000), PingPong(1), PingPong(100), PingPong(1000)},
+		"ch05/bind-start -procs 1": {Burn(16)},
+		"ch05/bind-start -procs 2": {Burn(16), Spread(200)},
+		"ch05/reuseport -procs 2":  {Burn(16), Spread(200)},
 	}
 	for _, row := range DefaultPlan {
-		if _, err := catalog.Lookup(row.Server); err != nil && !IsExternal(row.Server) {
+		id, flags := SplitLabel(row.Server)
+		e, err := catalog.Lookup(id)
+		if err != nil && !IsExternal(row.Server) {
 			t.Errorf("plan row %s: %v", row.Server, err)
+		}
+		if len(flags) > 0 && (len(flags) != 2 || flags[0] != "-procs" || !e.Procs) {
+			t.Errorf("plan row %s: a label may add only -procs N, to a server that takes it", row.Server)
 		}
 		for _, sc := range want[row.Server] {
 			if !slices.Contains(row.Scenarios, sc) {
@@ -40,6 +51,22 @@ func TestDefaultPlanChapterRows(t *testing.T) {
 	}
 	for id := range want {
 		t.Errorf("no plan row for %s", id)
+	}
+}
+
+// TestOnlyTakesEveryLabelOfAnID: -servers names catalog ids, and an id picks every row labelled
+// with it; a label is not an id.
+func TestOnlyTakesEveryLabelOfAnID(t *testing.T) {
+	plan := Plan{{"ch05/bind-start", nil}, {"ch05/bind-start -procs 2", nil}, {"ch05/reuseport -procs 2", nil}, {"ch03/epoll", nil}}
+	got, err := plan.Only([]string{"ch05/bind-start"})
+	if err != nil || len(got) != 2 || got[1].Server != "ch05/bind-start -procs 2" {
+		t.Errorf("Only(ch05/bind-start) = %v, %v; want both bind-start rows", got, err)
+	}
+	if _, err := plan.Only([]string{"ch05/bind-start -procs 2"}); err == nil {
+		t.Errorf("Only accepted a label as an id")
+	}
+	if id, flags := SplitLabel("ch05/reuseport -procs 2"); id != "ch05/reuseport" || !slices.Equal(flags, []string{"-procs", "2"}) {
+		t.Errorf("SplitLabel = %q, %q", id, flags)
 	}
 }
 

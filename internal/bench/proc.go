@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,14 +46,21 @@ type Proc struct {
 	stopped  chan struct{} // closed when Stop sent SIGTERM: an exit after that is not a death
 }
 
-// Start runs `exe run id -addr 127.0.0.1:0` (with `-max-threads n` when maxThreads > 0), on the
-// server CPU of pin if pin is applied, and waits for its listening line.
-func Start(exe, id string, maxThreads int, pin *Pinning) (*Proc, error) {
-	argv := []string{exe, "run", id, "-addr", "127.0.0.1:0"}
+// Start runs `exe run ID -addr 127.0.0.1:0` (with `-max-threads n` when maxThreads > 0, and
+// the flags the row's label carries after the id: "ch05/bind-start -procs 2"), on the server
+// CPU of pin if pin is applied, and waits for its listening line. A server of several processes
+// (a label with -procs) is started on every CPU pin found instead: pinned to one, two processes
+// could not scale.
+func Start(exe, label string, maxThreads int, pin *Pinning) (*Proc, error) {
+	id, flags := SplitLabel(label)
+	argv := append([]string{exe, "run", id, "-addr", "127.0.0.1:0"}, flags...)
 	if maxThreads > 0 {
 		argv = append(argv, "-max-threads", strconv.Itoa(maxThreads))
 	}
-	return StartCommand(id, argv, pin)
+	if slices.Contains(flags, "-procs") {
+		pin = pin.everyCPU()
+	}
+	return StartCommand(label, argv, pin)
 }
 
 // StartCommand runs argv as server id, on the server CPU of pin if pin is applied, and waits for

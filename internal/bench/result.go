@@ -3,7 +3,7 @@
 package bench
 
 // Result is one scenario's outcome on one server in one round. Exactly one of Idle, IdleCPU,
-// PingPong, HTTP, Stalled and Fairness is set when the scenario completed; a server that died
+// PingPong, HTTP, Stalled, Fairness, Burn and Spread is set when the scenario completed; a server that died
 // leaves Died set instead (and Idle, if the death came while connections were being opened, says
 // how many were served).
 type Result struct {
@@ -29,6 +29,8 @@ type Result struct {
 	Handshake *HandshakeResult `json:"handshake,omitempty"`
 	Stalled   *StalledResult   `json:"stalled,omitempty"`
 	Fairness  *FairnessResult  `json:"fairness,omitempty"`
+	Burn      *BurnResult      `json:"burn,omitempty"`
+	Spread    *SpreadResult    `json:"spread,omitempty"`
 }
 
 // OK reports whether the scenario ran to the end on a living server.

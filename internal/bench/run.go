@@ -114,6 +114,10 @@ func runOne(ext *externals, id string, sc Scenario, pin *Pinning, opt Options) R
 		r = runStalled(p, sc)
 	case KindFairness, KindFairnessHTTP:
 		r = runFairness(p, sc, t)
+	case KindBurn, KindBurnBurst:
+		r = runBurn(p, sc, t)
+	case KindSpread:
+		r = runSpread(p, sc)
 	default:
 		r = Result{Server: id, Scenario: sc, Error: fmt.Sprintf("unknown scenario kind %q", sc.Kind)}
 	}
@@ -148,6 +152,12 @@ func brief(r Result) string {
 		s := r.Stalled
 		return fmt.Sprintf("%d stalled: %.1f KiB per client, fresh client in %.0f µs, RSS %d KiB before, %d with them, %d after they left",
 			s.Stalled, s.RSSPerConnKiB, s.FreshMicros, s.RSSBeforeKiB, s.RSSStalledKiB, s.RSSLeftKiB)
+	case r.Burn != nil:
+		b := r.Burn
+		return fmt.Sprintf("%.0f burn requests/s, p50 %.0f µs, server busy %.2f CPUs, connections per process %s", b.PerSecond, b.P50Micros, b.CPUPerWallSecond, split(b.ByTask))
+	case r.Spread != nil:
+		s := r.Spread
+		return fmt.Sprintf("split %s; per connection %.2f listener events, %.2f EAGAIN, %.2f context switches", split(s.ByTask), s.WakeupsPerConn, s.EAGAINPerConn, s.SwitchesPerConn)
 	case r.Fairness != nil:
 		f := r.Fairness
 		return fmt.Sprintf("%d fresh clients answered in p50 %.1f ms, p99 %.1f ms, max %.1f ms; %.1f MiB/s to the busy ones", f.Probes, f.P50Micros/1e3, f.P99Micros/1e3, f.MaxMicros/1e3, f.AnsweredMiBPerSecond)

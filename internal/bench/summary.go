@@ -7,8 +7,8 @@ import "sort"
 // Summarise reduces the results of several rounds to one per server and scenario, in the order
 // they first appear. The row kept is the round whose main figure (RSS per connection, CPU per
 // second, CPU per message) is the median, so that every number in a row comes from the same
-// run (for HTTP, requests per second; for stalled clients, RSS per client; for fairness, the
-// fresh clients' median wait). Two things are never averaged away: a death or error in any
+// run (for HTTP and burn, requests per second; for stalled clients, RSS per client; for fairness,
+// the fresh clients' median wait; for spread, EAGAIN per connection). Two things are never averaged away: a death or error in any
 // round is the row (the first such round), and
 // mismatches (and HTTP's socket errors and non-2xx answers) are the total over every round.
 func Summarise(results []Result) []Result {
@@ -81,6 +81,10 @@ func mainFigure(r Result) float64 {
 		return r.Stalled.RSSPerConnKiB
 	case r.Fairness != nil:
 		return r.Fairness.P50Micros
+	case r.Burn != nil:
+		return r.Burn.PerSecond
+	case r.Spread != nil:
+		return r.Spread.EAGAINPerConn
 	}
 	return 0
 }

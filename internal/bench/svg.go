@@ -236,12 +236,18 @@ var serverColours = map[string]string{
 	"ch03/poll":      "#56B4E9",
 	"ch04/":          "#009E73",
 	"ch05/":          "#332288",
-	"ch06/":          "#44AA99",
-	CEpoll:           "#999999",
-	GnetEcho:         "#8C6D31",
-	NginxHTTP:        "#666666",
-	NginxHTTPS:       "#666666",
-	"tornado/":       "#EE3377",
+	// Chapter 5's labelled rows (scaling, spread): one colour per form and process count.
+	"ch05/bind-start -procs 1": "#6699CC",
+	"ch05/bind-start -procs 2": "#332288",
+	"ch05/bind-start -procs 4": "#4B0092",
+	"ch05/reuseport -procs 2":  "#997700",
+	"ch05/reuseport -procs 4":  "#EECC66",
+	"ch06/":                    "#44AA99",
+	CEpoll:                     "#999999",
+	GnetEcho:                   "#8C6D31",
+	NginxHTTP:                  "#666666",
+	NginxHTTPS:                 "#666666",
+	"tornado/":                 "#EE3377",
 }
 
 // otherColours are for servers serverColours does not name, chosen by a hash of the id.

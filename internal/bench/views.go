@@ -26,18 +26,26 @@ var Baselines = []string{"ch00/", CEpoll, GnetEcho, NginxHTTP, NginxHTTPS, "torn
 
 // Views is the table of chapter views: a new chapter's tables are one line here (its own
 // servers, then the previous chapter's; the baselines come with every view but chapter 7's,
-// which compares every server). Chapter 3 also keeps ch01/threaded, the one-thread-per-
+// which compares every server). Chapter 5 keeps chapter 1's blocking servers and chapter 3's
+// loop, the designs the tutorial says the non-blocking one beats. Chapter 3 also keeps ch01/threaded, the one-thread-per-
 // connection server its text sets the loop against at 10,000 connections.
 var Views = []View{
 	{"ch01", []string{"idle", "pingpong"}, []string{"idle-rss", "pingpong-cpu"}, withBaselines("ch01/")},
 	{"ch02", []string{"idle", "idlecpu", "pingpong", "watchcost"}, []string{"idlecpu", "watchcost-cpu"}, withBaselines("ch02/", "ch01/")},
 	{"ch03", []string{"idle", "idlecpu", "pingpong", "watchcost"}, []string{"idle-rss", "pingpong-cpu", "watchcost-cpu"}, withBaselines("ch03/", "ch02/", "ch01/threaded")},
 	{"ch04", []string{"idle", "pingpong", "http"}, []string{"idle-rss", "pingpong-cpu", "http-rps"}, withBaselines("ch04/", "ch03/")},
+	{"ch05", []string{"scaling", "spread", "idle", "pingpong"}, []string{"idle-rss", "pingpong-cpu"}, withBaselines("ch05/", "ch01/threaded", "ch01/forked", "ch03/epoll")},
 	{"ch06", []string{"tlspingpong", "handshake", "https"}, nil, withBaselines("ch06/")},
 	{"ch07", []string{"stalled", "fairness"}, nil, nil},
 }
 
 func withBaselines(servers ...string) []string { return append(servers, Baselines...) }
+
+// ranIn reports whether rep has a result of one of v's chapter's own servers (always, for a view
+// of every server).
+func (v View) ranIn(rep *Report) bool {
+	return v.Servers == nil || slices.ContainsFunc(rep.Summary, func(r Result) bool { return strings.HasPrefix(r.Server, v.Chapter+"/") })
+}
 
 // shows reports whether the view has server's rows.
 func (v View) shows(server string) bool {
@@ -51,11 +59,16 @@ func (v View) shows(server string) bool {
 
 // ViewFiles renders each view's tables and charts from rep, keyed by file name (ch01-idle.md,
 // ch01-idle-rss.svg). A table comes with a caption saying what ran the servers that are not the
-// book's, and its notes.
+// book's, and its notes. A chapter's view is left out when rep has none of the chapter's own
+// servers (a run with -servers, or results older than the chapter): its tables would show only
+// the servers it is compared with.
 func ViewFiles(rep *Report) map[string][]byte {
 	tables := Tables(rep.Summary)
 	files := map[string][]byte{}
 	for _, v := range Views {
+		if !v.ranIn(rep) {
+			continue
+		}
 		var mine []Result
 		for _, r := range rep.Summary {
 			if v.shows(r.Server) {

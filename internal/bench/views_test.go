@@ -27,7 +27,8 @@ func bookReport(t *testing.T) *Report {
 // The committed tables and charts are what the committed bench.json renders to, and every
 // chapter's embedded copy of a table is the table's file: CI fails when either drifts.
 func TestBookResultsInSync(t *testing.T) {
-	files, err := Rendered(bookReport(t))
+	rep := bookReport(t)
+	files, err := Rendered(rep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +59,10 @@ func TestBookResultsInSync(t *testing.T) {
 			embedded++
 			rel, _ := filepath.Rel("../../book", filepath.Join(filepath.Dir(ch), b.Path))
 			name, ok := strings.CutPrefix(filepath.ToSlash(rel), "results/")
+			if ok && files[name] == nil && !viewRanIn(rep, name) {
+				t.Logf("%s:%d embeds %s, from a view bench.json has none of the servers of yet: the next full run writes it", ch, b.Line, b.Path)
+				continue
+			}
 			if !ok || files[name] == nil {
 				t.Errorf("%s:%d embeds %s, which bench.json does not render", ch, b.Line, b.Path)
 				continue
@@ -70,6 +75,18 @@ func TestBookResultsInSync(t *testing.T) {
 	if embedded == 0 {
 		t.Error("no chapter embeds a bench table")
 	}
+}
+
+// viewRanIn reports whether the view that renders file name (ch05-scaling.md: chapter 5's) has
+// its servers in rep.
+func viewRanIn(rep *Report, name string) bool {
+	chapter, _, _ := strings.Cut(name, "-")
+	for _, v := range Views {
+		if v.Chapter == chapter {
+			return v.ranIn(rep)
+		}
+	}
+	return true
 }
 
 // Each view shows its chapter's servers, the baselines and the previous chapter, and no other.
@@ -119,6 +136,10 @@ func TestViewFilesStructure(t *testing.T) {
 	rep := bookReport(t)
 	files := ViewFiles(rep)
 	for _, v := range Views {
+		if !v.ranIn(rep) {
+			t.Logf("view %s: bench.json has none of its servers yet", v.Chapter)
+			continue
+		}
 		for _, name := range v.Tables {
 			if files[v.Chapter+"-"+name+".md"] == nil {
 				t.Errorf("view %s: no %s table", v.Chapter, name)

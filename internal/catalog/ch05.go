@@ -1,15 +1,18 @@
 // Chapter 5's servers: the tutorial's three ways to start a TCPServer ("TCPServer的三种形式"),
 // and the SO_REUSEPORT way Tornado advises since 6.2. Each serves the echo protocol with
-// chapter 4's EchoServer, plus "whoami" and "burn N" (process.Answer).
+// chapter 4's EchoServer, plus "whoami" and "burn N" (process.Answer), and "accepts" for the
+// bench.
 
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"syscall"
 	"time"
@@ -58,8 +61,19 @@ func newEcho(o Options, loop *ioloop.IOLoop) *tcpserver.EchoServer {
 		opts = append(opts, tcpserver.WithIOLoop(loop))
 	}
 	e := tcpserver.NewEchoServer(opts...)
-	e.Answer = process.Answer
+	e.Answer = answer
 	return e
+}
+
+// answer is process.Answer plus one line for the bench: "accepts" answers this process's accept
+// totals, "accepts events=E accepted=A eagain=W pid=P", from which `chapters bench` counts the
+// thundering herd over the children (internal/bench/spread.go).
+func answer(line []byte) ([]byte, bool) {
+	if string(bytes.TrimRight(line, "\r\n")) != "accepts" {
+		return process.Answer(line)
+	}
+	c := tcpserver.ReadAcceptCounts()
+	return fmt.Appendf(nil, "accepts events=%d accepted=%d eagain=%d pid=%d\n", c.Events, c.Accepted, c.WouldBlock, os.Getpid()), true
 }
 
 // serving is a runner for a server already accepting on its loop, or an error that leaves
