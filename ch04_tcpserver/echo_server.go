@@ -149,7 +149,7 @@ func (e *EchoServer) Shutdown(grace time.Duration, done func()) {
 	}
 	for c := range e.conns {
 		if c.stream.Idle() {
-			c.stream.Close()
+			closeIdle(c.stream)
 		}
 	}
 }

@@ -259,7 +259,7 @@ func (s *HTTPServer) Shutdown(grace time.Duration, done func()) {
 	}
 	for c := range s.conns {
 		if c.idle() {
-			c.stream.Close()
+			closeIdle(c.stream)
 		}
 	}
 }

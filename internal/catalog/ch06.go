@@ -59,7 +59,7 @@ func tlsRunner(id, hostport string, o Options, newServer func([]tcpserver.Server
 		fmt.Fprintf(os.Stderr, "%s: no -cert given; made a self-signed certificate for localhost, "+
 			"127.0.0.1 and ::1: %s (key %s), removed when the server stops\n", id, cert, key)
 	}
-	wrap, _, err := ssl.Options{CertFile: cert, KeyFile: key}.ServerOption()
+	wrap, _, err := ssl.Options{CertFile: cert, KeyFile: key, HandshakeTimeout: o.HandshakeTimeout}.ServerOption()
 	if err != nil {
 		cleanup()
 		return nil, err

@@ -20,6 +20,9 @@ type Options struct {
 	BodyTimeout   time.Duration // ch04/http: a request body
 	CertFile      string        // ch06: the certificate (PEM); none: a self-signed one is made
 	KeyFile       string        // ch06: its private key (PEM)
+	// HandshakeTimeout is ch06's bound on a TLS handshake (ssl.DefaultHandshakeTimeout by
+	// default): the fault tests shorten it to see a stalled handshake closed.
+	HandshakeTimeout time.Duration
 }
 
 // ErrOption: a server was given an option it does not take. Nothing was opened.
@@ -28,8 +31,8 @@ var ErrOption = errors.New("option not taken")
 // ListenOptions is Listen with opts. A server refuses, with ErrOption and before it binds, an
 // option it does not take, so that a setting is never silently ignored.
 func (e Entry) ListenOptions(hostport string, opts Options) (Server, error) {
-	if (opts.CertFile != "" || opts.KeyFile != "") && !e.TLS() {
-		return nil, fmt.Errorf("%w: %s does not speak TLS; -cert and -key are for ch06 servers", ErrOption, e.ID)
+	if (opts.CertFile != "" || opts.KeyFile != "" || opts.HandshakeTimeout != 0) && !e.TLS() {
+		return nil, fmt.Errorf("%w: %s does not speak TLS; -cert, -key and the handshake timeout are for ch06 servers", ErrOption, e.ID)
 	}
 	if e.ListenWith != nil {
 		return e.ListenWith(hostport, opts)
