@@ -68,7 +68,7 @@ func (e *EchoServer) HandleStream(stream *IOStream, _ string) {
 	c := &echoConn{server: e, stream: stream, idleFor: e.idle}
 	c.echo, c.readNext, c.tooLong = c.echoLine, c.readLine, c.lineTooLong
 	if e.idle > 0 {
-		c.idle = stream.loop.NewDeadline(stream.Close)
+		c.idle = stream.loop.NewDeadline(func() { endIdle(stream) })
 	}
 	e.conns[c] = struct{}{}
 	stream.SetCloseCallback(func() {
@@ -85,7 +85,7 @@ func (e *EchoServer) HandleStream(stream *IOStream, _ string) {
 // closed, whose close callback has the last word.
 func (c *echoConn) readLine() {
 	if c.server.drain.draining && c.stream.Idle() {
-		c.stream.Close()
+		closeIdle(c.stream)
 		return
 	}
 	c.idle.Set(c.idleFor)

@@ -103,3 +103,14 @@ func closeIdle(stream *IOStream) {
 	}
 	stream.afterCall()
 }
+
+// endIdle is an idle timeout's end of a connection: closeIdle when the stream is idle, a plain
+// close otherwise (half a message unread, or output a stalled client is not taking, which a
+// polite end would wait for without a bound).
+func endIdle(stream *IOStream) {
+	if stream.Idle() {
+		closeIdle(stream)
+		return
+	}
+	stream.Close()
+}

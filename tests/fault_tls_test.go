@@ -428,3 +428,31 @@ func TestFaultTLSHalfClose(t *testing.T) {
 		})
 	}
 }
+
+// TestFaultTLSIdleTimeout: the idle timeout ends an idle TLS connection with close_notify too,
+// and the server keeps serving.
+func TestFaultTLSIdleTimeout(t *testing.T) {
+	for _, e := range tlsEntries() {
+		t.Run(e.ID, func(t *testing.T) {
+			testutil.CheckLeaks(t)
+			srv := startWith(t, e, catalog.Options{IdleTimeout: faultTimeout})
+			c, rec := dialRecorded(t, srv.Addr(), tls.VersionTLS12)
+			p := &peer{c: c, r: bufio.NewReader(c), http: isHTTP(e)}
+			if err := p.exchange(0); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			rest, err := io.ReadAll(p.r)
+			if after := time.Since(start); err != nil || len(rest) != 0 || after < faultTimeout/2 {
+				t.Errorf("an idle client read %q, %v after %v; want io.EOF (close_notify) after about %v",
+					rest, err, after, faultTimeout)
+			}
+			if types := rec.types(); len(types) == 0 || types[len(types)-1] != recordAlert {
+				t.Errorf("record types from the server %v, want an alert (%d) last", types, recordAlert)
+			}
+			if err := freshPeer(e, srv.Addr()); err != nil {
+				t.Errorf("a new client after the idle one: %v", err)
+			}
+		})
+	}
+}
