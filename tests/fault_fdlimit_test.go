@@ -12,6 +12,7 @@ package tests
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -58,9 +59,6 @@ func TestFaultDescriptorLimit(t *testing.T) {
 	bin := fdlimitBuild(t)
 	for _, e := range entries {
 		t.Run(e.ID, func(t *testing.T) {
-			if e.TLS() {
-				t.Skipf("%s speaks TLS and these clients speak plaintext: not run yet", e.ID)
-			}
 			testutil.CheckLeaks(t)
 			if e.Serialises {
 				fdlimitSerialised(t, bin, e)
@@ -229,6 +227,7 @@ func (s *fdlimitServer) runtimePoller(t *testing.T) bool {
 
 // fdlimitProto is what a client says, and how it knows it has been answered in full.
 type fdlimitProto struct {
+	tls      bool // over TLS: the first write makes the handshake
 	request  func(i int) []byte
 	answered func(req, got []byte) bool
 	right    func(req, got []byte) bool
@@ -270,7 +269,8 @@ func (p fdlimitProto) exchange(conn net.Conn, i int) string {
 		return fmt.Sprintf("asked %q, answered %q", req, got)
 	case len(got) > 0:
 		return fmt.Sprintf("asked %q, answered %q, then %v", req, got, err)
-	case errors.Is(err, io.EOF):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		// A TLS client's handshake cut off by a close at accept is unexpected EOF.
 		return "EOF"
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
 		return "reset"
@@ -292,6 +292,9 @@ func fdlimitConnect(addr string, p fdlimitProto, i int) fdlimitClient {
 	if err != nil {
 		return fdlimitClient{end: "connect: " + err.Error(), took: time.Since(start)}
 	}
+	if p.tls {
+		conn = tls.Client(conn, insecureTLS())
+	}
 	c := fdlimitClient{end: p.exchange(conn, i), took: time.Since(start)}
 	if c.end == "served" {
 		c.conn = conn
@@ -303,9 +306,10 @@ func fdlimitConnect(addr string, p fdlimitProto, i int) fdlimitClient {
 
 func fdlimitRun(t *testing.T, bin string, e catalog.Entry) {
 	p := fdlimitEcho
-	if e.Protocol == "http" {
+	if isHTTP(e) {
 		p = fdlimitHTTP
 	}
+	p.tls = e.TLS()
 	s := fdlimitStart(t, bin, e.ID)
 	if got, want := s.limit(t), fmt.Sprintf("%d/%d", fdlimitLimit, fdlimitLimit); got != want {
 		t.Fatalf("the server's descriptor limit is %s (soft/hard), want %s", got, want)
