@@ -367,7 +367,7 @@ const graceEndClients = 4
 // the server's close. Shutdown must return after the grace period and within the linger's bound.
 func TestFaultGracefulEnd(t *testing.T) {
 	testutil.CheckLeaks(t) // here, not in the subtests: they run in parallel
-	for _, protocol := range []string{"", "http"} {
+	for _, protocol := range []string{"", "http", "tls-echo", "https"} {
 		for _, e := range lingerEntries(protocol) {
 			t.Run(e.ID, func(t *testing.T) {
 				t.Parallel()
@@ -390,12 +390,12 @@ func graceEnd(t *testing.T, e catalog.Entry) {
 		ready.Add(1)
 		go func() {
 			client := graceEndEcho
-			if e.Protocol == "http" {
+			if isHTTP(e) {
 				client = graceEndHTTP
 			}
 			done := sync.OnceFunc(ready.Done)
 			defer done()
-			c, err := net.DialTimeout("tcp", srv.Addr(), lingerWait)
+			c, err := dialFor(e, srv.Addr())
 			if err == nil {
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(3 * lingerWait))
@@ -433,9 +433,9 @@ func graceEnd(t *testing.T, e catalog.Entry) {
 func graceEndStop(t *testing.T, e catalog.Entry) {
 	srv := start(t, e)
 	g := srv.Server.(catalog.Graceful)
-	c := testutil.Dial(t, srv.Addr())
+	c := dialEchoConn(t, e, srv.Addr())
 	partial := "halfway through a line"
-	if e.Protocol == "http" {
+	if isHTTP(e) {
 		partial = "GET / HTTP/1.1\r\nHost: x\r\n"
 	} else {
 		testutil.Echo(t, c, "first\n")

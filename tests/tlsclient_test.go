@@ -11,9 +11,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"testing"
 	"time"
 
 	"tornadotcp/internal/catalog"
+	"tornadotcp/internal/echoclient"
+	"tornadotcp/internal/testutil"
 )
 
 // insecureTLS does not verify the demo's self-signed certificate: these tests are about faults,
@@ -48,6 +51,21 @@ func dialFor(e catalog.Entry, addr string) (net.Conn, error) {
 	}
 	c.SetDeadline(time.Time{})
 	return c, nil
+}
+
+// dialEchoConn is testutil.Dial for e: over TLS for a TLS server.
+func dialEchoConn(t testing.TB, e catalog.Entry, addr string) *echoclient.Conn {
+	t.Helper()
+	if !e.TLS() {
+		return testutil.Dial(t, addr)
+	}
+	c, err := echoclient.DialTLS(addr, insecureTLS(), ioTimeout)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(ioTimeout))
+	return c
 }
 
 // peer is a connection that exchanges messages with e: lines with an echo server, GET / with an
