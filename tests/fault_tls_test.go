@@ -9,18 +9,15 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
-	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"tornadotcp/internal/badtls"
 	"tornadotcp/internal/catalog"
 	"tornadotcp/internal/testutil"
 )
@@ -28,118 +25,6 @@ import (
 // tlsHandshakeTimeout is the handshake bound the servers are given here, so that the stalled
 // handshakes are seen closed within the test.
 const tlsHandshakeTimeout = time.Second
-
-// TLS record content types (RFC 8446 section 5.1; the same in TLS 1.2).
-const (
-	recordAlert     = 21
-	recordHandshake = 22
-	recordAppData   = 23
-)
-
-// badTLS is one kind of client that does not finish a proper TLS conversation. quiet says the
-// server must close it without a warning; closedByServer says the client waits for the server to
-// close it (the others leave on their own).
-type badTLS struct {
-	name           string
-	run            func(c *net.TCPConn, hello []byte) error
-	quiet          bool
-	closedByServer bool
-}
-
-var badTLSClients = []badTLS{
-	{name: "plaintext", closedByServer: true, run: func(c *net.TCPConn, _ []byte) error {
-		_, err := io.WriteString(c, "GET / HTTP/1.0\r\n\r\n")
-		return err
-	}},
-	{name: "garbage", closedByServer: true, run: func(c *net.TCPConn, _ []byte) error {
-		g := make([]byte, 1024)
-		for i := range g {
-			g[i] = byte(rand.IntN(256))
-		}
-		g[0] = 0x80 // not a record type: not a TLS client
-		_, err := c.Write(g)
-		return err
-	}},
-	{name: "garbage handshake record", closedByServer: true, run: func(c *net.TCPConn, _ []byte) error {
-		body := make([]byte, 300)
-		for i := range body {
-			body[i] = byte(rand.IntN(256))
-		}
-		body[0] = 1 // a ClientHello that does not parse
-		_, err := c.Write(append([]byte{recordHandshake, 3, 1, 1, 44}, body...))
-		return err
-	}},
-	{name: "truncated ClientHello, then close", quiet: true, run: func(c *net.TCPConn, hello []byte) error {
-		_, err := c.Write(hello[:len(hello)/2])
-		return err
-	}},
-	{name: "truncated ClientHello, then reset", quiet: true, run: func(c *net.TCPConn, hello []byte) error {
-		_, err := c.Write(hello[:len(hello)/2])
-		if err == nil {
-			err = c.SetLinger(0)
-		}
-		return err
-	}},
-	{name: "stalled before the ClientHello", quiet: true, closedByServer: true, run: func(*net.TCPConn, []byte) error {
-		return nil
-	}},
-	{name: "stalled in the ClientHello", quiet: true, closedByServer: true, run: func(c *net.TCPConn, hello []byte) error {
-		_, err := c.Write(hello[:10])
-		return err
-	}},
-	{name: "stalled after the ClientHello", quiet: true, closedByServer: true, run: func(c *net.TCPConn, hello []byte) error {
-		_, err := c.Write(hello)
-		return err
-	}},
-	{name: "vanished mid-record", quiet: true, run: func(c *net.TCPConn, _ []byte) error {
-		return midRecord(c, false)
-	}},
-	{name: "reset mid-record", quiet: true, run: func(c *net.TCPConn, _ []byte) error {
-		return midRecord(c, true)
-	}},
-}
-
-// midRecord finishes a handshake on c, sends a whole line and then the first 100 bytes of a
-// 16 KiB record, and leaves: closing, or resetting the connection.
-func midRecord(c *net.TCPConn, reset bool) error {
-	tc := tls.Client(c, insecureTLS())
-	if err := tc.Handshake(); err != nil {
-		return err
-	}
-	if _, err := io.WriteString(tc, "a whole line first\n"); err != nil {
-		return err
-	}
-	part := append([]byte{recordAppData, 3, 3, 0x40, 0}, bytes.Repeat([]byte{0xa5}, 100)...)
-	if _, err := c.Write(part); err != nil {
-		return err
-	}
-	if reset {
-		return c.SetLinger(0)
-	}
-	return nil
-}
-
-// clientHello is a real ClientHello record, from crypto/tls's client over a pipe.
-func clientHello(t *testing.T) []byte {
-	t.Helper()
-	a, b := net.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tls.Client(a, &tls.Config{ServerName: "localhost"}).Handshake()
-	}()
-	defer func() { b.Close(); a.Close(); <-done }()
-	b.SetDeadline(time.Now().Add(ioTimeout))
-	hdr := make([]byte, 5)
-	if _, err := io.ReadFull(b, hdr); err != nil {
-		t.Fatal(err)
-	}
-	body := make([]byte, int(hdr[3])<<8|int(hdr[4]))
-	if _, err := io.ReadFull(b, body); err != nil {
-		t.Fatal(err)
-	}
-	return append(hdr, body...)
-}
 
 // tlsLoadClients is how many verified clients exchange beside the faults.
 const tlsLoadClients = 8
@@ -154,7 +39,10 @@ const tlsFaultRounds = 10
 // closed by the handshake timer. Meanwhile every exchange of the good clients is answered
 // exactly, and afterwards no descriptor or goroutine is left.
 func TestFaultTLSBadClientsUnderLoad(t *testing.T) {
-	hello := clientHello(t)
+	hello, err := badtls.ClientHello()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range tlsEntries() {
 		t.Run(e.ID, func(t *testing.T) {
 			testutil.CheckLeaks(t)
@@ -188,10 +76,12 @@ func TestFaultTLSBadClientsUnderLoad(t *testing.T) {
 
 			var bad sync.WaitGroup
 			for round := range tlsFaultRounds {
-				for _, b := range badTLSClients {
+				for _, k := range badtls.Kinds {
+					// The stalled ones wait for the handshake timer, with a margin for a
+					// loaded machine.
 					bad.Go(func() {
-						if err := runBadTLS(srv.Addr(), b, hello); err != nil {
-							t.Errorf("round %d, %s: %v", round, b.name, err)
+						if err := badtls.Play(srv.Addr(), k, hello, ioTimeout); err != nil {
+							t.Errorf("round %d, %s: %v", round, k.Name, err)
 						}
 					})
 				}
@@ -210,8 +100,8 @@ func TestFaultTLSBadClientsUnderLoad(t *testing.T) {
 			}
 			srv.stop(t)
 			warned := 0
-			for _, b := range badTLSClients {
-				if !b.quiet {
+			for _, k := range badtls.Kinds {
+				if !k.Quiet {
 					warned += tlsFaultRounds
 				}
 			}
@@ -220,38 +110,10 @@ func TestFaultTLSBadClientsUnderLoad(t *testing.T) {
 					"handshake that does not parse, none for the rest); log:\n%.3000s", got, warned, logs)
 			}
 			t.Logf("%d kinds of bad client × %d rounds beside %d good clients (%v exchanges): every "+
-				"good exchange answered, %d warnings", len(badTLSClients), tlsFaultRounds,
+				"good exchange answered, %d warnings", len(badtls.Kinds), tlsFaultRounds,
 				tlsLoadClients, exchanges, warned)
 		})
 	}
-}
-
-// runBadTLS plays one bad client: it connects, misbehaves, and then either leaves or waits for
-// the server to close the connection, which it must do within the handshake timeout (with a
-// margin for a loaded machine), with EOF or a reset.
-func runBadTLS(addr string, b badTLS, hello []byte) error {
-	nc, err := net.DialTimeout("tcp", addr, ioTimeout)
-	if err != nil {
-		return err
-	}
-	c := nc.(*net.TCPConn)
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(ioTimeout))
-	if err := b.run(c, hello); err != nil && !peerGone(err) {
-		return err
-	}
-	if !b.closedByServer {
-		return nil
-	}
-	start := time.Now()
-	_, err = io.Copy(io.Discard, c) // an alert may come first
-	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return fmt.Errorf("the server did not close the connection within %v", time.Since(start).Round(time.Millisecond))
-	case err != nil && !errors.Is(err, syscall.ECONNRESET):
-		return err
-	}
-	return nil
 }
 
 // freshPeer has one exchange on a new connection.
@@ -350,8 +212,8 @@ func TestFaultTLSCloseNotify(t *testing.T) {
 					t.Errorf("read %q before EOF, want it to end with %q", got, want)
 				}
 				types := rec.types()
-				if v == tls.VersionTLS12 && (len(types) == 0 || types[len(types)-1] != recordAlert) {
-					t.Errorf("record types from the server %v, want an alert (%d) last", types, recordAlert)
+				if v == tls.VersionTLS12 && (len(types) == 0 || types[len(types)-1] != badtls.RecordAlert) {
+					t.Errorf("record types from the server %v, want an alert (%d) last", types, badtls.RecordAlert)
 				}
 				if err := other.exchange(1); err != nil {
 					t.Errorf("another client after the close: %v", err)
@@ -384,8 +246,8 @@ func TestFaultTLSGracefulShutdown(t *testing.T) {
 			if err != nil || len(rest) != 0 {
 				t.Errorf("an idle client at shutdown read %q, %v; want io.EOF (close_notify)", rest, err)
 			}
-			if types := rec.types(); len(types) == 0 || types[len(types)-1] != recordAlert {
-				t.Errorf("record types from the server %v, want an alert (%d) last", types, recordAlert)
+			if types := rec.types(); len(types) == 0 || types[len(types)-1] != badtls.RecordAlert {
+				t.Errorf("record types from the server %v, want an alert (%d) last", types, badtls.RecordAlert)
 			}
 			select {
 			case err := <-shut:
@@ -422,8 +284,8 @@ func TestFaultTLSHalfClose(t *testing.T) {
 			if err != nil || string(got) != ncInput {
 				t.Errorf("after its close_notify the client read %q, %v; want %q and io.EOF", got, err, ncInput)
 			}
-			if types := rec.types(); len(types) == 0 || types[len(types)-1] != recordAlert {
-				t.Errorf("record types from the server %v, want an alert (%d) last", types, recordAlert)
+			if types := rec.types(); len(types) == 0 || types[len(types)-1] != badtls.RecordAlert {
+				t.Errorf("record types from the server %v, want an alert (%d) last", types, badtls.RecordAlert)
 			}
 		})
 	}
@@ -447,8 +309,8 @@ func TestFaultTLSIdleTimeout(t *testing.T) {
 				t.Errorf("an idle client read %q, %v after %v; want io.EOF (close_notify) after about %v",
 					rest, err, after, faultTimeout)
 			}
-			if types := rec.types(); len(types) == 0 || types[len(types)-1] != recordAlert {
-				t.Errorf("record types from the server %v, want an alert (%d) last", types, recordAlert)
+			if types := rec.types(); len(types) == 0 || types[len(types)-1] != badtls.RecordAlert {
+				t.Errorf("record types from the server %v, want an alert (%d) last", types, badtls.RecordAlert)
 			}
 			if err := freshPeer(e, srv.Addr()); err != nil {
 				t.Errorf("a new client after the idle one: %v", err)
