@@ -52,8 +52,11 @@ var Kinds = []Kind{
 		return err
 	}},
 	{Name: "garbage handshake record", ClosedByServer: true, Play: func(c *net.TCPConn, _ []byte) error {
+		// A whole ClientHello message (type 1, length 296: the rest of the record) of random
+		// bytes, which does not parse. A random length would mostly be refused as too long,
+		// but one in 256 would leave the server waiting for the rest: a stalled handshake.
 		body := random(300)
-		body[0] = 1 // a ClientHello that does not parse
+		body[0], body[1], body[2], body[3] = 1, 0, 1, 40
 		_, err := c.Write(append([]byte{RecordHandshake, 3, 1, 1, 44}, body...))
 		return err
 	}},

@@ -92,7 +92,7 @@ func openRaw(e *env, o *outcome, n int, head []byte) []*echoclient.Conn {
 		group.Go(func() {
 			for next.Add(1) <= int64(n) {
 				o.conns.Add(1)
-				c, err := echoclient.Dial(e.proc.Addr, dialTimeout)
+				c, err := dialConn(e.proc.Addr, e.proto, dialTimeout)
 				if err == nil {
 					if err = c.Send(head); err != nil {
 						c.Close()
@@ -112,13 +112,20 @@ func openRaw(e *env, o *outcome, n int, head []byte) []*echoclient.Conn {
 	return out
 }
 
-// stillOpen says whether the server has left c open: a read that times out, rather than
-// returning EOF or a reset, means nothing came and nothing ended.
-func stillOpen(c *echoclient.Conn) bool {
+// stillOpen says whether the server has left c open: reads that end in a timeout, rather than
+// EOF or a reset, mean nothing ended (what came first, a TLS server's half of a handshake left
+// hanging, is dropped).
+func stillOpen(c interface {
+	SetDeadline(time.Time) error
+	Read([]byte) (int, error)
+}) bool {
 	c.SetDeadline(time.Now().Add(10 * time.Millisecond))
-	var b [1]byte
-	_, err := c.Read(b[:])
-	return errors.Is(err, os.ErrDeadlineExceeded)
+	var b [4096]byte
+	for {
+		if _, err := c.Read(b[:]); err != nil {
+			return errors.Is(err, os.ErrDeadlineExceeded)
+		}
+	}
 }
 
 // stalled opens maxStalled clients that send batches and never read, until each is stalled
