@@ -37,7 +37,7 @@ func TestFaultGracefulStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []string{"ch04/echo", "ch03/epoll", "ch02/poll"} {
+	for _, id := range []string{"ch04/echo", "ch03/epoll", "ch02/poll", "ch06/tls-echo"} {
 		t.Run(id, func(t *testing.T) { gracefulEcho(t, exe, id) })
 	}
 	t.Run("ch04/http", func(t *testing.T) { gracefulHTTP(t, exe) })
@@ -52,13 +52,14 @@ func TestFaultGracefulStop(t *testing.T) {
 // timers.)
 func gracefulEcho(t *testing.T, exe, id string) {
 	testutil.CheckLeaks(t)
+	e := lookup(t, id)
 	p := startChapters(t, exe, "run", id, "-addr", "127.0.0.1:0", "-grace", gracefulPeriod.String())
 	lines := testutil.Lines(10500, 100)
 	var ready, finished sync.WaitGroup
 	signalled := make(chan struct{})
 	for i := range gracefulClients {
 		ready.Add(1)
-		finished.Go(func() { gracefulEchoClient(t, p.addr, i, lines, &ready, signalled) })
+		finished.Go(func() { gracefulEchoClient(t, e, p.addr, i, lines, &ready, signalled) })
 	}
 	ready.Wait()
 	start := p.signal(t, syscall.SIGTERM)
@@ -72,12 +73,12 @@ func gracefulEcho(t *testing.T, exe, id string) {
 
 // gracefulEchoClient is one echo client of gracefulEcho. It calls ready.Done once, when its
 // transfer is under way or it has failed, then waits for signalled.
-func gracefulEchoClient(t *testing.T, addr string, i int, lines []byte, ready *sync.WaitGroup,
+func gracefulEchoClient(t *testing.T, e catalog.Entry, addr string, i int, lines []byte, ready *sync.WaitGroup,
 	signalled <-chan struct{}) {
 	var once sync.Once
 	done := func() { once.Do(ready.Done) }
 	defer done()
-	c, err := net.DialTimeout("tcp", addr, ioTimeout)
+	c, err := dialFor(e, addr)
 	if err != nil {
 		t.Errorf("client %d: %v", i, err)
 		return
