@@ -116,14 +116,8 @@ func slowlorisHeaderTimeout(t *testing.T, e catalog.Entry, n int, timeout time.D
 	}
 }
 
-// getHello fails the test unless GET / on addr answers Hello, world, on a connection of its own
-// that it closes.
-func getHello(t *testing.T, addr, when string) {
-	t.Helper()
-	getHelloFrom(t, lookup(t, "ch04/http"), addr, when)
-}
-
-// getHelloFrom is getHello for e, over TLS for ch06/https.
+// getHelloFrom fails the test unless GET / on e at addr answers Hello, world, on a connection of
+// its own that it closes (over TLS for ch06/https).
 func getHelloFrom(t *testing.T, e catalog.Entry, addr, when string) {
 	t.Helper()
 	scheme, tr := "http", &http.Transport{DisableKeepAlives: true}
