@@ -7,13 +7,8 @@
 package tests
 
 import (
-	"bufio"
 	"crypto/tls"
-	"fmt"
-	"io"
-	"net/http"
 	"testing"
-	"time"
 
 	nonblocking "tornadotcp/ch02_nonblocking"
 	"tornadotcp/internal/catalog"
@@ -39,9 +34,9 @@ func TestFaultStalledClients(t *testing.T) {
 		t.Run(e.ID, func(t *testing.T) {
 			testutil.CheckLeaks(t)
 			srv := start(t, e)
-			payload, fresh := testutil.EchoPayload, freshEcho
+			payload := testutil.EchoPayload
 			if isHTTP(e) {
-				payload, fresh = testutil.HTTPPayload, freshHTTP
+				payload = testutil.HTTPPayload
 			}
 			// Over TLS the clients handshake, then send records; their own TLS state is in
 			// this process's heap too, so the budget covers both ends.
@@ -54,7 +49,7 @@ func TestFaultStalledClients(t *testing.T) {
 			if st.PerClient > stalledBudget {
 				t.Errorf("a stalled client costs %d bytes of heap, want at most %d", st.PerClient, stalledBudget)
 			}
-			if err := fresh(e, srv.Addr()); err != nil {
+			if err := freshPeer(e, srv.Addr()); err != nil {
 				t.Errorf("a fresh client beside %d stalled ones: %v", stalledClients, err)
 			}
 			st.Leave()
@@ -76,49 +71,4 @@ func TestFaultStalledClients(t *testing.T) {
 			st.WaitFreed(t, stalledSlack)
 		})
 	}
-}
-
-// freshEcho has one line echoed on a new connection.
-func freshEcho(e catalog.Entry, addr string) error {
-	c, err := dialFor(e, addr)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := c.SetDeadline(time.Now().Add(ioTimeout)); err != nil {
-		return err
-	}
-	const line = "are you still there?\n"
-	if _, err := io.WriteString(c, line); err != nil {
-		return err
-	}
-	got, err := bufio.NewReader(c).ReadString('\n')
-	if err == nil && got != line {
-		err = fmt.Errorf("echoed %q, want %q", got, line)
-	}
-	return err
-}
-
-// freshHTTP has GET / answered with helloworld on a new connection.
-func freshHTTP(e catalog.Entry, addr string) error {
-	c, err := dialFor(e, addr)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := c.SetDeadline(time.Now().Add(ioTimeout)); err != nil {
-		return err
-	}
-	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: fresh\r\n\r\n"); err != nil {
-		return err
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err == nil && (resp.StatusCode != 200 || string(body) != "Hello, world") {
-		err = fmt.Errorf("answered %d %q, want 200 %q", resp.StatusCode, body, "Hello, world")
-	}
-	return err
 }

@@ -94,32 +94,14 @@ func stalledHandshakes(e *env, o *outcome) {
 	}
 	o.start = time.Now()
 	end := o.start.Add(e.window)
-	var probes int
-	var slowest time.Duration
+	var fresh probes
 	for time.Now().Before(end) {
 		time.Sleep(e.window / 10) // the pace of the probes
-		start := time.Now()
-		b, err := served(e.proc.Addr, e.proto, serveTimeout)
-		o.bytes.Add(b)
-		if err != nil {
-			o.fail(fmt.Errorf("a fresh client beside %d stalled handshakes: %w", len(conns), err))
+		if !fresh.probe(e, o, fmt.Sprintf("%d stalled handshakes", len(conns))) {
 			break
 		}
-		probes++
-		slowest = max(slowest, time.Since(start))
 	}
 	o.end = time.Now()
-	var kept atomic.Int64
-	var group sync.WaitGroup
-	for _, c := range conns {
-		group.Go(func() {
-			if stillOpen(c) {
-				kept.Add(1)
-			}
-			c.Close()
-		})
-	}
-	group.Wait()
-	o.note = fmt.Sprintf("%d kept, %d closed by the handshake timer, %d fresh ≤%v",
-		kept.Load(), len(conns)-int(kept.Load()), probes, slowest.Round(time.Millisecond))
+	kept := closeCountingOpen(conns)
+	o.note = fmt.Sprintf("%d kept, %d closed by the handshake timer, %v", kept, len(conns)-kept, fresh)
 }
