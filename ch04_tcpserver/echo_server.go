@@ -76,7 +76,7 @@ func (e *EchoServer) HandleStream(stream *IOStream, _ string) {
 		c.echo = c.answerLine
 	}
 	if e.idle > 0 {
-		c.idle = stream.loop.NewDeadline(stream.Close)
+		c.idle = stream.loop.NewDeadline(func() { endIdle(stream) })
 	}
 	e.conns[c] = struct{}{}
 	stream.SetCloseCallback(func() {
@@ -93,7 +93,7 @@ func (e *EchoServer) HandleStream(stream *IOStream, _ string) {
 // closed, whose close callback has the last word.
 func (c *echoConn) readLine() {
 	if c.server.drain.draining && c.stream.Idle() {
-		c.stream.Close()
+		closeIdle(c.stream)
 		return
 	}
 	c.idle.Set(c.idleFor)
@@ -166,7 +166,7 @@ func (e *EchoServer) Shutdown(grace time.Duration, done func()) {
 	}
 	for c := range e.conns {
 		if c.stream.Idle() {
-			c.stream.Close()
+			closeIdle(c.stream)
 		}
 	}
 }

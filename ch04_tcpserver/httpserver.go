@@ -116,7 +116,7 @@ func (s *HTTPServer) HandleStream(stream *IOStream, address string) {
 // closes instead. Reading fails only on a closed stream.
 func (c *httpConn) readNextHead() {
 	if c.server.drain.draining && c.idle() {
-		c.stream.Close()
+		closeIdle(c.stream)
 		return
 	}
 	err := c.stream.ReadUntilBlankLine(MaxHeadSize, c.parseHead, c.refuseLongHead)
@@ -259,7 +259,7 @@ func (s *HTTPServer) Shutdown(grace time.Duration, done func()) {
 	}
 	for c := range s.conns {
 		if c.idle() {
-			c.stream.Close()
+			closeIdle(c.stream)
 		}
 	}
 }

@@ -95,6 +95,8 @@ func (c *httpConn) timedOut() {
 			c.wait(waitingIdle)
 			return
 		}
+		endIdle(c.stream)
+		return
 	case waitingHead:
 		c.server.log.Info("tcpserver: closing a connection whose request head took too long",
 			"address", c.address, "timeout", t.header)

@@ -119,6 +119,7 @@ type IOStream struct {
 	reads       uint8  // transport reads in this run, at most maxReadsPerRun
 	lingering   bool   // LingeringClose was called: send the output, half-close, drain, close
 	halfClosed  bool   // a lingering close has half-closed and is draining
+	endSaid     bool   // closeAtEnd has half-closed: the close waits for the transport's message
 	events      uint32 // what the loop watches for the descriptor; ioloop.NONE when unregistered
 
 	// Input: buf[pos:] is unread. buf is nil when nothing is unread, the pool's chunk while a

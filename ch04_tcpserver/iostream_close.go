@@ -101,11 +101,11 @@ func (s *IOStream) LingeringClose() {
 // peer's EOF (the read completes and the stream closes, as after any ReadUntilClose), by the
 // byte bound or by a timer on the loop (either closes the stream, which completes the read).
 func (s *IOStream) halfCloseAndDrain() {
-	s.halfClosed = true
 	if s.eof {
-		s.closeWith(nil) // the peer has sent everything: nothing is left unread
+		s.closeAtEnd() // the peer has sent everything: nothing is left unread
 		return
 	}
+	s.halfClosed = true
 	switch err := s.CloseWrite(); {
 	case errors.Is(err, ErrNoHalfClose):
 		s.closeWith(nil)
@@ -145,6 +145,22 @@ func (s *IOStream) fail(err error) {
 		s.cfg.log.Warn("tcpserver: stream error, closing", "fd", s.t.FD(), "err", err)
 	}
 	s.closeWith(err)
+}
+
+// closeAtEnd closes a stream that owes nothing and has nothing left to read, after a half-close:
+// a transport whose end is a message of its own says it then (TLS's close_notify, without which
+// a TLS client cannot tell the end from a truncation, an attacker's cut); on a plain socket the
+// FIN goes either way. When the transport holds its message, the stream stays open until it has
+// gone (next calls closeAtEnd again once nothing is owed). A half-close that fails means the
+// peer has gone: the stream closes at once.
+func (s *IOStream) closeAtEnd() {
+	if hc, ok := s.t.(CloseWriter); ok && !s.endSaid {
+		s.endSaid = true
+		if hc.CloseWrite() == nil && s.owed() > 0 {
+			return
+		}
+	}
+	s.closeWith(nil)
 }
 
 // closeWith closes the descriptor and drops the output; the input stays for the reads it can

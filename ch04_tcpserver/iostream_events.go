@@ -132,7 +132,7 @@ func (s *IOStream) step() bool {
 		s.read = readRequest{}
 		s.ended = true
 	case closeEnded:
-		s.closeWith(nil)
+		s.closeAtEnd()
 	case closeCallback:
 		fn := s.closeCB
 		s.closeCB = nil

@@ -105,3 +105,26 @@ func (d *shutdown) finish(loop *ioloop.IOLoop) {
 // own bounds start at the half-close; begin's second timer bounds the whole of it, the sending
 // included.
 func closeBusy(stream *IOStream) { stream.LingeringClose() }
+
+// closeIdle ends an idle connection at the start of a shutdown: it owes nothing and has nothing
+// unread, so it closes at once, after the half-close that lets a TLS transport send close_notify
+// (IOStream.closeAtEnd). If the socket cannot take that message at once, the connection ends as
+// a busy one does, with a lingering close, which sends it first.
+func closeIdle(stream *IOStream) {
+	stream.closeAtEnd()
+	if !stream.closed {
+		stream.LingeringClose()
+	}
+	stream.afterCall()
+}
+
+// endIdle is an idle timeout's end of a connection: closeIdle when the stream is idle, a plain
+// close otherwise (half a message unread, or output a stalled client is not taking, which a
+// polite end would wait for without a bound).
+func endIdle(stream *IOStream) {
+	if stream.Idle() {
+		closeIdle(stream)
+		return
+	}
+	stream.Close()
+}

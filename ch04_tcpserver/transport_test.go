@@ -262,7 +262,8 @@ func TestIOStreamCloseWriteWaitsForTransportOutput(t *testing.T) {
 }
 
 // The close after the end (ReadUntilClose has seen the peer's EOF) waits until the output the
-// transport holds has gone: the peer reads the whole answer, and the stream closes cleanly.
+// transport holds has gone, its own end message included (closeAtEnd half-closes first): the
+// peer reads the whole answer and the transport's message, and the stream closes cleanly.
 func TestIOStreamCloseAfterEndWaitsForTransportOutput(t *testing.T) {
 	testutil.CheckLeaks(t)
 	l, _, s, f, peer := fakeTLSStream(t)
@@ -274,10 +275,11 @@ func TestIOStreamCloseAfterEndWaitsForTransportOutput(t *testing.T) {
 		s.Write(answer, nil)
 		s.ReadUntilClose(func([]byte) { heldAtEnd = f.Unflushed() }, nil)
 	})
-	got := make([]byte, len(answer)+1)
+	want := append(bytes.Clone(answer), "<close_notify>"...)
+	got := make([]byte, len(want)+1)
 	n, _ := readFull(peer.fd, got)
-	if !bytes.Equal(got[:n], answer) {
-		t.Errorf("the peer read %q before the close, want %q", got[:n], answer)
+	if !bytes.Equal(got[:n], want) {
+		t.Errorf("the peer read %q before the close, want %q", got[:n], want)
 	}
 	if heldAtEnd == 0 || heldAtClose != 0 || s.Error() != nil {
 		t.Errorf("held %d bytes at the end, %d at the close, Error %v; want some, 0, nil", heldAtEnd, heldAtClose, s.Error())

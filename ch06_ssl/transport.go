@@ -355,17 +355,24 @@ func (t *Transport) Flush() error {
 }
 
 // CloseWrite sends close_notify, then shuts down the socket's sending side once it has gone. A
-// handshake not done has nothing to close politely: tcpserver.ErrNoHalfClose.
+// handshake not done has nothing to close politely: tcpserver.ErrNoHalfClose. With no records
+// waiting before it, the alert is sent at once, so that a stream that closes right after (its
+// end after the peer's, a shutdown's idle connection) has said it; what the socket does not
+// take now waits in Sendable for the stream's next flush, like any record.
 func (t *Transport) CloseWrite() error {
 	if t.state != hsDone {
 		return tcpserver.ErrNoHalfClose
 	}
+	waiting := len(t.a.out)
 	if err := t.conn.CloseWrite(); err != nil {
 		return err
 	}
 	t.shut = true
-	if len(t.a.out) == 0 {
-		return t.Flush()
+	if waiting > 0 {
+		return nil
+	}
+	if err := t.Flush(); err != nil && !nonblocking.WouldBlock(err) {
+		return err
 	}
 	return nil
 }
@@ -380,6 +387,9 @@ func (t *Transport) Close() error {
 		t.state = hsFailed
 	}
 	t.handshakeOver()
+	// The ciphertext buffers count towards chapter 2's return of memory to the OS, as the
+	// stream's own buffers do (crypto/tls's record buffers inside the tls.Conn are not visible).
+	nonblocking.LetGo(cap(t.a.in) + cap(t.a.out))
 	return t.sock.Close()
 }
 

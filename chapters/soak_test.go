@@ -18,11 +18,12 @@ func TestSoakFlagsDefaults(t *testing.T) {
 	if f.duration != 2*time.Minute || f.conns != 10_000 || f.fdLimit != 256 {
 		t.Errorf("defaults: -d %v, -conns %d, -fdlimit %d; want 2m, 10000, 256", f.duration, f.conns, f.fdLimit)
 	}
-	if got := strings.Join(f.servers, ","); !strings.Contains(got, "ch03/epoll") || !strings.Contains(got, "ch04/http") || strings.Contains(got, "ch01/") {
-		t.Errorf("default servers %s; want the non-blocking ones", got)
+	if got := strings.Join(f.servers, ","); !strings.Contains(got, "ch03/epoll") || !strings.Contains(got, "ch04/http") ||
+		!strings.Contains(got, "ch06/tls-echo") || !strings.Contains(got, "ch06/https") || strings.Contains(got, "ch01/") {
+		t.Errorf("default servers %s; want the non-blocking ones, the TLS ones included", got)
 	}
-	if len(f.faults) != 6 {
-		t.Errorf("%d faults by default, want all 6", len(f.faults))
+	if len(f.faults) != 8 {
+		t.Errorf("%d faults by default, want all 8 (badtls and stalltls for the TLS servers)", len(f.faults))
 	}
 }
 

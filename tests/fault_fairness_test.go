@@ -38,7 +38,7 @@ var fairnessServers = []string{"ch02/busypoll", "ch02/select", "ch02/poll", "ch0
 // TestFaultFairness: under busyClients that stream echo lines (or pipeline GET /), a fresh
 // client's median wait for its one answer on a loop server is within fairnessSlack times the
 // reference's (or fairnessFloor), the busy clients are answered meanwhile, and the server
-// serves on.
+// serves on. The TLS servers are held to the same bound (fault_fairness_tls_test.go).
 func TestFaultFairness(t *testing.T) {
 	var ref time.Duration
 	t.Run(fairnessReference, func(t *testing.T) { ref = fairnessMedian(t, fairnessReference) })
@@ -54,6 +54,7 @@ func TestFaultFairness(t *testing.T) {
 			}
 		})
 	}
+	fairnessTLS(t, bound)
 }
 
 // fairnessMedian starts server id, loads it with busy clients, and returns the median wait of

@@ -12,6 +12,7 @@ package tests
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -59,9 +60,6 @@ func TestFaultDescriptorLimit(t *testing.T) {
 	bin := fdlimitBuild(t)
 	for _, e := range entries {
 		t.Run(e.ID, func(t *testing.T) {
-			if e.TLS() {
-				t.Skipf("%s speaks TLS and these clients speak plaintext: not run yet", e.ID)
-			}
 			testutil.CheckLeaks(t)
 			if e.Serialises {
 				fdlimitSerialised(t, bin, e)
@@ -251,6 +249,7 @@ func (s *fdlimitServer) runtimePoller(t *testing.T) bool {
 
 // fdlimitProto is what a client says, and how it knows it has been answered in full.
 type fdlimitProto struct {
+	tls      bool // over TLS: the first write makes the handshake
 	request  func(i int) []byte
 	answered func(req, got []byte) bool
 	right    func(req, got []byte) bool
@@ -292,7 +291,8 @@ func (p fdlimitProto) exchange(conn net.Conn, i int) string {
 		return fmt.Sprintf("asked %q, answered %q", req, got)
 	case len(got) > 0:
 		return fmt.Sprintf("asked %q, answered %q, then %v", req, got, err)
-	case errors.Is(err, io.EOF):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		// A TLS client's handshake cut off by a close at accept is unexpected EOF.
 		return "EOF"
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
 		return "reset"
@@ -314,6 +314,9 @@ func fdlimitConnect(addr string, p fdlimitProto, i int) fdlimitClient {
 	if err != nil {
 		return fdlimitClient{end: "connect: " + err.Error(), took: time.Since(start)}
 	}
+	if p.tls {
+		conn = tls.Client(conn, insecureTLS())
+	}
 	c := fdlimitClient{end: p.exchange(conn, i), took: time.Since(start)}
 	if c.end == "served" {
 		c.conn = conn
@@ -325,9 +328,10 @@ func fdlimitConnect(addr string, p fdlimitProto, i int) fdlimitClient {
 
 func fdlimitRun(t *testing.T, bin string, e catalog.Entry) {
 	p := fdlimitEcho
-	if e.Protocol == "http" {
+	if isHTTP(e) {
 		p = fdlimitHTTP
 	}
+	p.tls = e.TLS()
 	// The limit is each process's: a multi-process server of chapter 5 runs one serving
 	// process here (with more, each has its own limit and reports its own shortage).
 	// Start(1) does not fork (Tornado's rule), so ch05/bind-start serves in the process

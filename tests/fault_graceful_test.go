@@ -37,7 +37,7 @@ func TestFaultGracefulStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []string{"ch04/echo", "ch03/epoll", "ch02/poll"} {
+	for _, id := range []string{"ch04/echo", "ch03/epoll", "ch02/poll", "ch06/tls-echo"} {
 		t.Run(id, func(t *testing.T) { gracefulEcho(t, exe, id) })
 	}
 	t.Run("ch04/http", func(t *testing.T) { gracefulHTTP(t, exe) })
@@ -52,13 +52,14 @@ func TestFaultGracefulStop(t *testing.T) {
 // timers.)
 func gracefulEcho(t *testing.T, exe, id string) {
 	testutil.CheckLeaks(t)
+	e := lookup(t, id)
 	p := startChapters(t, exe, "run", id, "-addr", "127.0.0.1:0", "-grace", gracefulPeriod.String())
 	lines := testutil.Lines(10500, 100)
 	var ready, finished sync.WaitGroup
 	signalled := make(chan struct{})
 	for i := range gracefulClients {
 		ready.Add(1)
-		finished.Go(func() { gracefulEchoClient(t, p.addr, i, lines, &ready, signalled) })
+		finished.Go(func() { gracefulEchoClient(t, e, p.addr, i, lines, &ready, signalled) })
 	}
 	ready.Wait()
 	start := p.signal(t, syscall.SIGTERM)
@@ -72,12 +73,12 @@ func gracefulEcho(t *testing.T, exe, id string) {
 
 // gracefulEchoClient is one echo client of gracefulEcho. It calls ready.Done once, when its
 // transfer is under way or it has failed, then waits for signalled.
-func gracefulEchoClient(t *testing.T, addr string, i int, lines []byte, ready *sync.WaitGroup,
+func gracefulEchoClient(t *testing.T, e catalog.Entry, addr string, i int, lines []byte, ready *sync.WaitGroup,
 	signalled <-chan struct{}) {
 	var once sync.Once
 	done := func() { once.Do(ready.Done) }
 	defer done()
-	c, err := net.DialTimeout("tcp", addr, ioTimeout)
+	c, err := dialFor(e, addr)
 	if err != nil {
 		t.Errorf("client %d: %v", i, err)
 		return
@@ -367,7 +368,7 @@ const graceEndClients = 4
 // the server's close. Shutdown must return after the grace period and within the linger's bound.
 func TestFaultGracefulEnd(t *testing.T) {
 	testutil.CheckLeaks(t) // here, not in the subtests: they run in parallel
-	for _, protocol := range []string{"", "http"} {
+	for _, protocol := range []string{"", "http", "tls-echo", "https"} {
 		for _, e := range lingerEntries(protocol) {
 			t.Run(e.ID, func(t *testing.T) {
 				t.Parallel()
@@ -390,12 +391,12 @@ func graceEnd(t *testing.T, e catalog.Entry) {
 		ready.Add(1)
 		go func() {
 			client := graceEndEcho
-			if e.Protocol == "http" {
+			if isHTTP(e) {
 				client = graceEndHTTP
 			}
 			done := sync.OnceFunc(ready.Done)
 			defer done()
-			c, err := net.DialTimeout("tcp", srv.Addr(), lingerWait)
+			c, err := dialFor(e, srv.Addr())
 			if err == nil {
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(3 * lingerWait))
@@ -433,9 +434,9 @@ func graceEnd(t *testing.T, e catalog.Entry) {
 func graceEndStop(t *testing.T, e catalog.Entry) {
 	srv := start(t, e)
 	g := srv.Server.(catalog.Graceful)
-	c := testutil.Dial(t, srv.Addr())
+	c := dialEchoConn(t, e, srv.Addr())
 	partial := "halfway through a line"
-	if e.Protocol == "http" {
+	if isHTTP(e) {
 		partial = "GET / HTTP/1.1\r\nHost: x\r\n"
 	} else {
 		testutil.Echo(t, c, "first\n")

@@ -17,6 +17,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,12 +28,13 @@ import (
 	"tornadotcp/internal/testutil"
 )
 
-// lingerEntries is every catalog server of the given protocol ("" for echo, "http") from chapter
-// 2 on: the blocking servers of chapter 1 and the references of chapter 0 are not under test.
-func lingerEntries(protocol string) []catalog.Entry {
+// lingerEntries is every catalog server of the given protocols ("" for echo, "http", and over
+// TLS "tls-echo", "https") from chapter 2 on: the blocking servers of chapter 1 and the
+// references of chapter 0 are not under test.
+func lingerEntries(protocols ...string) []catalog.Entry {
 	var out []catalog.Entry
 	for _, e := range catalog.All() {
-		if e.Protocol == protocol && e.Chapter() >= 2 {
+		if slices.Contains(protocols, e.Protocol) && e.Chapter() >= 2 {
 			out = append(out, e)
 		}
 	}
@@ -49,18 +51,18 @@ const lingerWait = 10 * time.Second
 func TestFaultLingerEchoLineTooLong(t *testing.T) {
 	lines := testutil.Lines(2<<20/64, 64)
 	long := bytes.Repeat([]byte("x"), 96<<10)
-	for _, e := range lingerEntries("") {
+	for _, e := range lingerEntries("", "tls-echo") {
 		t.Run(e.ID, func(t *testing.T) {
 			testutil.CheckLeaks(t)
 			srv := start(t, e)
-			other := testutil.Dial(t, srv.Addr())
+			other := dialEchoConn(t, e, srv.Addr())
 			testutil.Echo(t, other, "before\n")
 			const tries = 8
 			clean := 0
 			for i := range tries {
 				// Every other client half-closes once it has sent everything, before it has
 				// read all its echoes: its FIN then reaches a server that is still draining.
-				if err := echoThenTooLong(srv.Addr(), lines, long, i%2 == 1); err != nil {
+				if err := echoThenTooLong(e, srv.Addr(), lines, long, i%2 == 1); err != nil {
 					t.Error(err)
 					continue
 				}
@@ -68,14 +70,17 @@ func TestFaultLingerEchoLineTooLong(t *testing.T) {
 			}
 			t.Logf("%d of %d tries received every echo and then EOF", clean, tries)
 			testutil.Echo(t, other, "after\n")
-			testutil.Echo(t, testutil.Dial(t, srv.Addr()), "a new client\n")
+			testutil.Echo(t, dialEchoConn(t, e, srv.Addr()), "a new client\n")
 		})
 	}
 }
 
+// halfCloser is a connection that can end its sending side: TCP's FIN, TLS's close_notify.
+type halfCloser interface{ CloseWrite() error }
+
 // echoThenTooLong is one try: it returns what went wrong, or nil.
-func echoThenTooLong(addr string, lines, long []byte, halfClose bool) error {
-	c, err := net.DialTimeout("tcp", addr, lingerWait)
+func echoThenTooLong(e catalog.Entry, addr string, lines, long []byte, halfClose bool) error {
+	c, err := dialFor(e, addr)
 	if err != nil {
 		return err
 	}
@@ -88,7 +93,7 @@ func echoThenTooLong(addr string, lines, long []byte, halfClose bool) error {
 			_, err = c.Write(long)
 		}
 		if err == nil && halfClose {
-			err = c.(*net.TCPConn).CloseWrite()
+			err = c.(halfCloser).CloseWrite()
 		}
 		sent <- err
 	}()
@@ -130,16 +135,16 @@ func TestFaultLingerHTTPConnectionClose(t *testing.T) {
 			strings.Repeat(get, 2000) + closing + more, 2001, 5, readsMeanwhile},
 		{"refused, then 200 KiB", "NOT HTTP\r\n\r\n" + more, 1, 10, readsAfter},
 	}
-	for _, e := range lingerEntries("http") {
+	for _, e := range lingerEntries("http", "https") {
 		t.Run(e.ID, func(t *testing.T) {
 			testutil.CheckLeaks(t)
 			srv := start(t, e)
-			other := newHTTPClient(t, srv.Addr())
+			other := newHTTPClient(t, e, srv.Addr())
 			other.get(t)
 			for _, tc := range cases {
 				clean := 0
 				for range tc.tries {
-					err := httpUntilClose(srv.Addr(), tc.request, tc.answers, tc.client)
+					err := httpUntilClose(e, srv.Addr(), tc.request, tc.answers, tc.client)
 					if err != nil {
 						t.Errorf("%s: %v", tc.name, err)
 						continue
@@ -149,7 +154,7 @@ func TestFaultLingerHTTPConnectionClose(t *testing.T) {
 				t.Logf("%s: %d of %d tries received every answer and then EOF", tc.name, clean, tc.tries)
 			}
 			other.get(t)
-			newHTTPClient(t, srv.Addr()).get(t)
+			newHTTPClient(t, e, srv.Addr()).get(t)
 		})
 	}
 }
@@ -165,8 +170,8 @@ const (
 
 // httpUntilClose sends request in one write, from another goroutine, and reads answers answers,
 // then expects EOF. It returns what went wrong, or nil.
-func httpUntilClose(addr, request string, answers int, kind httpClientKind) error {
-	c, err := net.DialTimeout("tcp", addr, lingerWait)
+func httpUntilClose(e catalog.Entry, addr, request string, answers int, kind httpClientKind) error {
+	c, err := dialFor(e, addr)
 	if err != nil {
 		return err
 	}
@@ -176,7 +181,7 @@ func httpUntilClose(addr, request string, answers int, kind httpClientKind) erro
 	go func() {
 		_, err := io.WriteString(c, request)
 		if err == nil && kind == halfCloses {
-			err = c.(*net.TCPConn).CloseWrite()
+			err = c.(halfCloser).CloseWrite()
 		}
 		sent <- err
 	}()
@@ -222,9 +227,9 @@ type httpClient struct {
 	r *bufio.Reader
 }
 
-func newHTTPClient(t testing.TB, addr string) *httpClient {
+func newHTTPClient(t testing.TB, e catalog.Entry, addr string) *httpClient {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, lingerWait)
+	c, err := dialFor(e, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +261,7 @@ func (h *httpClient) get(t testing.TB) {
 // before the time bound. The end shows on the client as a reset of its next write.
 func TestFaultLingerBounds(t *testing.T) {
 	testutil.CheckLeaks(t) // here, not in the subtests: they run in parallel
-	for _, protocol := range []string{"", "http"} {
+	for _, protocol := range []string{"", "http", "tls-echo", "https"} {
 		for _, e := range lingerEntries(protocol) {
 			t.Run(e.ID, func(t *testing.T) {
 				t.Parallel()
@@ -272,14 +277,14 @@ func TestFaultLingerBounds(t *testing.T) {
 // the connection, still open, and when the EOF came.
 func endWithEOF(t *testing.T, e catalog.Entry, addr string) (net.Conn, time.Time) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, lingerWait)
+	c, err := dialFor(e, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(lingerWait))
 	r := bufio.NewReader(c)
-	if e.Protocol == "http" {
+	if isHTTP(e) {
 		_, err = io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
 		if err == nil {
 			err = readAnswers(r, 1)
@@ -303,10 +308,10 @@ func endWithEOF(t *testing.T, e catalog.Entry, addr string) (net.Conn, time.Time
 func lingerTimeBound(t *testing.T, e catalog.Entry, addr string) {
 	c, eof := endWithEOF(t, e, addr)
 	// While c lingers, another client is served.
-	if e.Protocol == "http" {
-		newHTTPClient(t, addr).get(t)
+	if isHTTP(e) {
+		newHTTPClient(t, e, addr).get(t)
 	} else {
-		testutil.Echo(t, testutil.Dial(t, addr), "while another lingers\n")
+		testutil.Echo(t, dialEchoConn(t, e, addr), "while another lingers\n")
 	}
 	var err error
 	testutil.WaitFor(t, "the server to close the lingering connection", func() bool {

@@ -7,13 +7,8 @@
 package tests
 
 import (
-	"bufio"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
+	"crypto/tls"
 	"testing"
-	"time"
 
 	nonblocking "tornadotcp/ch02_nonblocking"
 	"tornadotcp/internal/catalog"
@@ -37,24 +32,27 @@ func TestFaultStalledClients(t *testing.T) {
 			continue // blocking servers: a thread stuck in send stops reading by itself
 		}
 		t.Run(e.ID, func(t *testing.T) {
-			if e.TLS() {
-				t.Skipf("%s speaks TLS and the stalling clients speak plaintext: not measured yet", e.ID)
-			}
 			if e.Procs {
 				t.Skip("its connections are served in child processes, and this measures this process's heap")
 			}
 			testutil.CheckLeaks(t)
 			srv := start(t, e)
-			payload, fresh := testutil.EchoPayload, freshEcho
-			if e.Protocol == "http" {
-				payload, fresh = testutil.HTTPPayload, freshHTTP
+			payload := testutil.EchoPayload
+			if isHTTP(e) {
+				payload = testutil.HTTPPayload
 			}
-			st := testutil.StallClients(t, srv.Addr(), stalledClients, payload)
+			// Over TLS the clients handshake, then send records; their own TLS state is in
+			// this process's heap too, so the budget covers both ends.
+			var cfg *tls.Config
+			if e.TLS() {
+				cfg = insecureTLS()
+			}
+			st := testutil.StallClientsTLS(t, srv.Addr(), stalledClients, payload, cfg)
 			t.Logf("%d stalled clients: %.1f KiB of heap each", stalledClients, float64(st.PerClient)/1024)
 			if st.PerClient > stalledBudget {
 				t.Errorf("a stalled client costs %d bytes of heap, want at most %d", st.PerClient, stalledBudget)
 			}
-			if err := fresh(srv.Addr()); err != nil {
+			if err := freshPeer(e, srv.Addr()); err != nil {
 				t.Errorf("a fresh client beside %d stalled ones: %v", stalledClients, err)
 			}
 			st.Leave()
@@ -62,7 +60,13 @@ func TestFaultStalledClients(t *testing.T) {
 			// nonblocking.ReturnThreshold in buffers; less is not worth a collection, and the
 			// heap reuses it. The clients run in this process, so the heap also holds their
 			// own garbage, which a return gives back with the rest.
-			if held := st.PerClient * stalledClients; held >= nonblocking.ReturnThreshold {
+			// Over TLS, what a stalled client costs is mostly crypto/tls's record buffers at
+			// both ends, in this process: the server counts only its ciphertext buffers towards
+			// the return, so whether one is due cannot be told from here; the live heap must
+			// still go back.
+			if held := st.PerClient * stalledClients; e.TLS() {
+				t.Logf("%d KiB held in all, both ends' TLS state included: the return to the OS is not asserted over TLS", held>>10)
+			} else if held >= nonblocking.ReturnThreshold {
 				st.WaitReturned(t, stalledSlack)
 			} else {
 				t.Logf("%d KiB held in all: below the %d KiB worth giving back", held>>10, nonblocking.ReturnThreshold>>10)
@@ -70,49 +74,4 @@ func TestFaultStalledClients(t *testing.T) {
 			st.WaitFreed(t, stalledSlack)
 		})
 	}
-}
-
-// freshEcho has one line echoed on a new connection.
-func freshEcho(addr string) error {
-	c, err := net.DialTimeout("tcp", addr, ioTimeout)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := c.SetDeadline(time.Now().Add(ioTimeout)); err != nil {
-		return err
-	}
-	const line = "are you still there?\n"
-	if _, err := io.WriteString(c, line); err != nil {
-		return err
-	}
-	got, err := bufio.NewReader(c).ReadString('\n')
-	if err == nil && got != line {
-		err = fmt.Errorf("echoed %q, want %q", got, line)
-	}
-	return err
-}
-
-// freshHTTP has GET / answered with helloworld on a new connection.
-func freshHTTP(addr string) error {
-	c, err := net.DialTimeout("tcp", addr, ioTimeout)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := c.SetDeadline(time.Now().Add(ioTimeout)); err != nil {
-		return err
-	}
-	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: fresh\r\n\r\n"); err != nil {
-		return err
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err == nil && (resp.StatusCode != 200 || string(body) != "Hello, world") {
-		err = fmt.Errorf("answered %d %q, want 200 %q", resp.StatusCode, body, "Hello, world")
-	}
-	return err
 }

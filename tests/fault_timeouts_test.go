@@ -1,6 +1,6 @@
-// Faults that only a timeout ends: slowloris heads and idle keep-alive connections on ch04/http,
-// idle connections on every echo server whose loop has timers (chapter 3 on; chapter 2's loops
-// have none). Each is run with a short timeout and checks what the client sees, and that the
+// Faults that only a timeout ends: slowloris heads and idle keep-alive connections on ch04/http
+// and ch06/https, idle connections on every echo server whose loop has timers (chapter 3 on;
+// chapter 2's loops have none). Each is run with a short timeout and checks what the client sees, and that the
 // server goes on serving others. And the HTTP line endings real clients send.
 
 package tests
@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -72,45 +73,59 @@ func slowloris(conn net.Conn, tick time.Duration, start time.Time) ending {
 // header timeout, counted from their connect, without an answer, and each close is logged;
 // meanwhile and afterwards a fresh client is served at once. (Without the timeout the server
 // kept every one of them: chapters/runserver_timeouts_test.go shows what that costs at a
-// descriptor limit.)
+// descriptor limit.) Over TLS (ch06/https) the same with 50 connections and a longer timeout:
+// the header timeout counts from the accept, so the handshake, slower under -race, is inside it.
 func TestFaultSlowlorisClosedByHeaderTimeout(t *testing.T) {
+	for _, c := range []struct {
+		id      string
+		n       int
+		timeout time.Duration
+	}{{"ch04/http", 200, faultTimeout}, {"ch06/https", 50, 4 * faultTimeout}} {
+		t.Run(c.id, func(t *testing.T) { slowlorisHeaderTimeout(t, lookup(t, c.id), c.n, c.timeout) })
+	}
+}
+
+func slowlorisHeaderTimeout(t *testing.T, e catalog.Entry, n int, timeout time.Duration) {
 	testutil.CheckLeaks(t)
 	logs := testutil.DefaultLog(t) // the catalog's servers log there
-	srv := startWith(t, lookup(t, "ch04/http"), catalog.Options{HeaderTimeout: faultTimeout})
-	const n = 200
+	srv := startWith(t, e, catalog.Options{HeaderTimeout: timeout})
 	endings := make(chan ending, n)
 	for range n {
 		start := time.Now()
-		conn, err := net.DialTimeout("tcp", srv.Addr(), ioTimeout)
+		conn, err := dialFor(e, srv.Addr())
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { conn.Close() })
 		go func() { endings <- slowloris(conn, 50*time.Millisecond, start) }()
 	}
-	getHello(t, srv.Addr(), "while 200 slowloris connections wait")
+	getHelloFrom(t, e, srv.Addr(), fmt.Sprintf("while %d slowloris connections wait", n))
 	var latest time.Duration
 	for range n {
-		e := <-endings
-		if e.got != 0 || e.err != nil && !isReset(e.err) || e.after < faultTimeout {
+		end := <-endings
+		if end.got != 0 || end.err != nil && !isReset(end.err) || end.after < timeout {
 			t.Errorf("a slowloris connection ended with %d bytes, %v, after %v; want a close after %v",
-				e.got, e.err, e.after, faultTimeout)
+				end.got, end.err, end.after, timeout)
 		}
-		latest = max(latest, e.after)
+		latest = max(latest, end.after)
 	}
-	t.Logf("200 slowloris connections closed within %v of their connect (header timeout %v)", latest, faultTimeout)
-	getHello(t, srv.Addr(), "after the slowloris connections")
-	if n := strings.Count(logs.String(), "request head took too long"); n != 200 {
-		t.Errorf("%d closes for a slow head logged, want 200", n)
+	t.Logf("%d slowloris connections closed within %v of their connect (header timeout %v)", n, latest, timeout)
+	getHelloFrom(t, e, srv.Addr(), "after the slowloris connections")
+	if got := strings.Count(logs.String(), "request head took too long"); got != n {
+		t.Errorf("%d closes for a slow head logged, want %d", got, n)
 	}
 }
 
-// getHello fails the test unless GET / on addr answers Hello, world, on a connection of its own
-// that it closes.
-func getHello(t *testing.T, addr, when string) {
+// getHelloFrom fails the test unless GET / on e at addr answers Hello, world, on a connection of
+// its own that it closes (over TLS for ch06/https).
+func getHelloFrom(t *testing.T, e catalog.Entry, addr, when string) {
 	t.Helper()
-	client := &http.Client{Timeout: ioTimeout, Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Get("http://" + addr + "/")
+	scheme, tr := "http", &http.Transport{DisableKeepAlives: true}
+	if e.TLS() {
+		scheme, tr.TLSClientConfig = "https", insecureTLS()
+	}
+	client := &http.Client{Timeout: ioTimeout, Transport: tr}
+	resp, err := client.Get(scheme + "://" + addr + "/")
 	if err != nil {
 		t.Fatalf("GET / %s: %v", when, err)
 	}
@@ -123,12 +138,18 @@ func getHello(t *testing.T, addr, when string) {
 
 func isReset(err error) bool { return endOf(err) == EndReset }
 
-// A keep-alive connection left idle after its answer is closed at the idle timeout, with EOF;
-// the server goes on serving.
+// A keep-alive connection left idle after its answer is closed at the idle timeout, with EOF
+// (over TLS, io.EOF: close_notify); the server goes on serving.
 func TestFaultIdleKeepAliveClosed(t *testing.T) {
+	for _, id := range []string{"ch04/http", "ch06/https"} {
+		t.Run(id, func(t *testing.T) { idleKeepAlive(t, lookup(t, id)) })
+	}
+}
+
+func idleKeepAlive(t *testing.T, e catalog.Entry) {
 	testutil.CheckLeaks(t)
-	srv := startWith(t, lookup(t, "ch04/http"), catalog.Options{IdleTimeout: faultTimeout})
-	conn, err := net.DialTimeout("tcp", srv.Addr(), ioTimeout)
+	srv := startWith(t, e, catalog.Options{IdleTimeout: faultTimeout})
+	conn, err := dialFor(e, srv.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +173,7 @@ func TestFaultIdleKeepAliveClosed(t *testing.T) {
 	if after := time.Since(start); len(rest) != 0 || err != nil || after < faultTimeout {
 		t.Errorf("after its answers the idle connection got %q, %v after %v; want EOF after %v", rest, err, after, faultTimeout)
 	}
-	getHello(t, srv.Addr(), "after the idle connection closed")
+	getHelloFrom(t, e, srv.Addr(), "after the idle connection closed")
 }
 
 // Every echo server from chapter 3 on takes an idle timeout. With one, a connection idle after

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -31,10 +32,10 @@ func TestNetcat(t *testing.T) {
 	}
 	var refOut string
 	for _, e := range echoEntries() {
+		if e.TLS() {
+			continue // nc speaks no TLS: TestSClient is its nc
+		}
 		t.Run(e.ID, func(t *testing.T) {
-			if e.TLS() {
-				t.Skipf("%s speaks TLS and nc does not; ch06_ssl's openssl s_client test is its nc", e.ID)
-			}
 			testutil.CheckLeaks(t)
 			if refOut == "" {
 				refOut = runNetcat(t, nc, flags, ref)
@@ -84,4 +85,41 @@ func runNetcat(t *testing.T, nc string, flags []string, e catalog.Entry) string 
 		t.Fatalf("nc %s against %s: %v (stderr: %q)", strings.Join(flags, " "), e.ID, err, stderr.String())
 	}
 	return string(out)
+}
+
+// sClientIdle is the idle timeout the TLS echo server is given for s_client, which never ends
+// the connection itself: the server's end, with close_notify, is what makes it exit.
+const sClientIdle = 500 * time.Millisecond
+
+// TestSClient is TestNetcat for the TLS echo servers: openssl s_client pipes the same two lines
+// and prints what comes back. At the end of its input s_client either closes at once, racing
+// the echoes, or (-quiet implies -ign_eof) goes on reading; so the server is given an idle
+// timeout, whose end sends close_notify, and s_client must then exit 0 having printed both lines.
+func TestSClient(t *testing.T) {
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl is not installed (apt-get install openssl; CI installs it)")
+	}
+	for _, e := range tlsEntries() {
+		if isHTTP(e) {
+			continue
+		}
+		t.Run(e.ID, func(t *testing.T) {
+			testutil.CheckLeaks(t)
+			srv := startWith(t, e, catalog.Options{IdleTimeout: sClientIdle})
+			ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, openssl, "s_client", "-connect", srv.Addr(), "-quiet")
+			cmd.Stdin = strings.NewReader(ncInput)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("openssl s_client against %s: %v (stderr: %q)", e.ID, err, stderr.String())
+			}
+			if string(out) != ncInput {
+				t.Errorf("s_client printed %q, want %q (stderr: %q)", out, ncInput, stderr.String())
+			}
+		})
+	}
 }

@@ -51,7 +51,7 @@ func tlsRunner(id, hostport string, o Options, newServer func([]tcpserver.Server
 	if err != nil {
 		return nil, err
 	}
-	wrap, _, err := ssl.Options{CertFile: cert, KeyFile: key}.ServerOption()
+	wrap, _, err := ssl.Options{CertFile: cert, KeyFile: key, HandshakeTimeout: o.HandshakeTimeout}.ServerOption()
 	if err != nil {
 		cleanup()
 		return nil, err

@@ -23,6 +23,9 @@ type Options struct {
 	// Procs is how many processes a multi-process server of chapter 5 starts (Entry.Procs):
 	// zero for its default, one per CPU where Tornado's is, as for Tornado's start(0).
 	Procs int
+	// HandshakeTimeout is ch06's bound on a TLS handshake (ssl.DefaultHandshakeTimeout by
+	// default): the fault tests shorten it to see a stalled handshake closed.
+	HandshakeTimeout time.Duration
 }
 
 // ErrOption: a server was given an option it does not take. Nothing was opened.
@@ -31,8 +34,8 @@ var ErrOption = errors.New("option not taken")
 // ListenOptions is Listen with opts. A server refuses, with ErrOption and before it binds, an
 // option it does not take, so that a setting is never silently ignored.
 func (e Entry) ListenOptions(hostport string, opts Options) (Server, error) {
-	if (opts.CertFile != "" || opts.KeyFile != "") && !e.TLS() {
-		return nil, fmt.Errorf("%w: %s does not speak TLS; -cert and -key are for ch06 servers", ErrOption, e.ID)
+	if (opts.CertFile != "" || opts.KeyFile != "" || opts.HandshakeTimeout != 0) && !e.TLS() {
+		return nil, fmt.Errorf("%w: %s does not speak TLS; -cert, -key and the handshake timeout are for ch06 servers", ErrOption, e.ID)
 	}
 	if opts.Procs != 0 && !e.Procs {
 		return nil, fmt.Errorf("%w: %s runs in one process and takes no process count", ErrOption, e.ID)

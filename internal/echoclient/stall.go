@@ -3,8 +3,10 @@
 package echoclient
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -36,6 +38,13 @@ var ErrStillReading = errors.New("the server is still reading")
 // passes. It returns the connections that stalled, which the caller closes, and the first
 // failure; a server that reads on past the deadline is ErrStillReading.
 func Stall(addr string, n int, payload []byte, deadline time.Time) ([]*net.TCPConn, error) {
+	return StallTLS(addr, n, payload, nil, deadline)
+}
+
+// StallTLS is Stall over TLS with cfg (plaintext when cfg is nil): each client completes its
+// handshake, then sends payload in TLS records, never reading. It returns the TCP connections
+// under the TLS clients; closing one ends its client.
+func StallTLS(addr string, n int, payload []byte, cfg *tls.Config, deadline time.Time) ([]*net.TCPConn, error) {
 	var (
 		mu       sync.Mutex
 		conns    = make([]*net.TCPConn, 0, n)
@@ -47,7 +56,7 @@ func Stall(addr string, n int, payload []byte, deadline time.Time) ([]*net.TCPCo
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			c, err := stallOne(addr, payload, deadline)
+			c, err := stallOne(addr, payload, cfg, deadline)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -63,14 +72,26 @@ func Stall(addr string, n int, payload []byte, deadline time.Time) ([]*net.TCPCo
 	return conns, firstErr
 }
 
-// stallOne connects with small socket buffers and sends until the server stops reading.
-func stallOne(addr string, payload []byte, deadline time.Time) (*net.TCPConn, error) {
+// stallOne connects with small socket buffers and sends until the server stops reading. With a
+// TLS cfg it handshakes first and sends records; a TLS write that times out leaves its client
+// unusable, which a stalled client does not mind: it never sends again.
+func stallOne(addr string, payload []byte, cfg *tls.Config, deadline time.Time) (*net.TCPConn, error) {
 	d := net.Dialer{Deadline: deadline, Control: smallBuffers}
 	nc, err := d.Dial("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	c := nc.(*net.TCPConn)
+	var w io.Writer = c
+	if cfg != nil {
+		tc := tls.Client(c, cfg)
+		c.SetDeadline(deadline)
+		if err := tc.Handshake(); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("tls handshake: %w", err)
+		}
+		w = tc
+	}
 	for {
 		if time.Now().After(deadline) {
 			c.Close()
@@ -80,7 +101,7 @@ func stallOne(addr string, payload []byte, deadline time.Time) (*net.TCPConn, er
 			c.Close()
 			return nil, err
 		}
-		_, err := c.Write(payload)
+		_, err := w.Write(payload)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			err = c.SetWriteDeadline(time.Time{})
 			if err == nil {

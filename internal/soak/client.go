@@ -4,6 +4,7 @@ package soak
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -34,11 +35,19 @@ type client struct {
 }
 
 func dial(addr string, proto Protocol, seed uint64, timeout time.Duration) (*client, error) {
-	c, err := echoclient.Dial(addr, timeout)
+	c, err := dialConn(addr, proto, timeout)
 	if err != nil {
 		return nil, err
 	}
 	return &client{c: c, proto: proto, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}, nil
+}
+
+// dialConn connects to addr in proto's transport: TCP, or TLS with the handshake done.
+func dialConn(addr string, proto Protocol, timeout time.Duration) (*echoclient.Conn, error) {
+	if proto.TLS {
+		return echoclient.DialTLS(addr, &tls.Config{InsecureSkipVerify: true}, timeout)
+	}
+	return echoclient.Dial(addr, timeout)
 }
 
 // Exchange sends n random messages at once and reads their answers, within timeout.

@@ -22,6 +22,8 @@ type Fault struct {
 	Repeats bool
 	// Limited says the server runs under a low descriptor limit (Options.FDLimit).
 	Limited bool
+	// TLSOnly says the fault is played against TLS servers only.
+	TLSOnly bool
 	run     func(e *env, o *outcome)
 }
 
@@ -39,6 +41,10 @@ var Faults = []Fault{
 		Summary: "100 clients that send and never read; the server's RSS per stalled client; fresh clients must be served"},
 	{Name: "exhaust", Limited: true, run: exhaust,
 		Summary: "the server under a low descriptor limit, four times as many clients, released; then a fresh client"},
+	{Name: "badtls", Repeats: true, TLSOnly: true, run: badTLS,
+		Summary: "TLS servers: plaintext, garbage, truncated handshakes, clients gone mid-record, over and over, beside verified clients"},
+	{Name: "stalltls", TLSOnly: true, run: stalledHandshakes,
+		Summary: "TLS servers: up to 500 handshakes left hanging (before, in, after the ClientHello); fresh clients must be served"},
 }
 
 // FaultNamed finds a fault by name.
@@ -143,9 +149,17 @@ func openClients(e *env, o *outcome, n int, timeout time.Duration) []*client {
 func traffic(e *env, o *outcome) {
 	clients := openClients(e, o, e.conns, e.timeout)
 	o.start = time.Now()
-	end := o.start.Add(e.window)
 	var exchanges atomic.Int64
 	var group sync.WaitGroup
+	exchangeUntil(&group, clients, e, o, o.start.Add(e.window), &exchanges)
+	group.Wait()
+	o.end = time.Now()
+	o.note = fmt.Sprintf("%d held, %d exchanges", len(clients), exchanges.Load())
+}
+
+// exchangeUntil has each client exchange random batches on a goroutine of group until end, then
+// end cleanly, counting the exchanges and failing o at a client's first error.
+func exchangeUntil(group *sync.WaitGroup, clients []*client, e *env, o *outcome, end time.Time, exchanges *atomic.Int64) {
 	for _, cl := range clients {
 		group.Go(func() {
 			defer func() { o.bytes.Add(cl.bytes) }()
@@ -162,9 +176,6 @@ func traffic(e *env, o *outcome) {
 			}
 		})
 	}
-	group.Wait()
-	o.end = time.Now()
-	o.note = fmt.Sprintf("%d held, %d exchanges", len(clients), exchanges.Load())
 }
 
 // churn opens connections over and over, churnWorkers at a time: one verified exchange, a clean

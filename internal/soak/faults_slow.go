@@ -37,8 +37,8 @@ func slowloris(e *env, o *outcome) {
 	o.start = time.Now()
 	end := o.start.Add(e.window)
 	drip := min(max(e.window/20, 50*time.Millisecond), time.Second)
-	var closed, probes int
-	var slowest time.Duration
+	var closed int
+	var fresh probes
 	one := []byte{e.proto.SlowByte}
 	for time.Now().Before(end) {
 		time.Sleep(drip) // the pace of the attack itself
@@ -53,17 +53,47 @@ func slowloris(e *env, o *outcome) {
 			open = append(open, c)
 		}
 		conns = open
-		start := time.Now()
-		b, err := served(e.proc.Addr, e.proto, serveTimeout)
-		o.bytes.Add(b)
-		if err != nil {
-			o.fail(fmt.Errorf("a fresh client beside %d slow ones: %w", len(conns), err))
+		if !fresh.probe(e, o, fmt.Sprintf("%d slow ones", len(conns))) {
 			break
 		}
-		probes++
-		slowest = max(slowest, time.Since(start))
 	}
 	o.end = time.Now()
+	kept := closeCountingOpen(conns)
+	closed += len(conns) - kept
+	o.note = fmt.Sprintf("%d kept, %d closed, %v", kept, closed, fresh)
+}
+
+// probes are the fresh clients served beside a fault: how many, and the slowest.
+type probes struct {
+	n       int
+	slowest time.Duration
+}
+
+// probe has a fresh client served; a failure is counted in o (beside says what the fault
+// holds) and returns false.
+func (p *probes) probe(e *env, o *outcome, beside string) bool {
+	start := time.Now()
+	b, err := served(e.proc.Addr, e.proto, serveTimeout)
+	o.bytes.Add(b)
+	if err != nil {
+		o.fail(fmt.Errorf("a fresh client beside %s: %w", beside, err))
+		return false
+	}
+	p.n++
+	p.slowest = max(p.slowest, time.Since(start))
+	return true
+}
+
+func (p probes) String() string {
+	return fmt.Sprintf("%d fresh ≤%v", p.n, p.slowest.Round(time.Millisecond))
+}
+
+// closeCountingOpen closes conns, all at once, and returns how many the server had left open.
+func closeCountingOpen[C interface {
+	SetDeadline(time.Time) error
+	Read([]byte) (int, error)
+	Close() error
+}](conns []C) int {
 	var kept atomic.Int64
 	var group sync.WaitGroup
 	for _, c := range conns {
@@ -75,9 +105,7 @@ func slowloris(e *env, o *outcome) {
 		})
 	}
 	group.Wait()
-	closed += len(conns) - int(kept.Load())
-	o.note = fmt.Sprintf("%d kept, %d closed, %d fresh ≤%v",
-		kept.Load(), closed, probes, slowest.Round(time.Millisecond))
+	return int(kept.Load())
 }
 
 // openRaw opens n connections, dialers at a time, each sending head; failures are counted in o.
@@ -92,7 +120,7 @@ func openRaw(e *env, o *outcome, n int, head []byte) []*echoclient.Conn {
 		group.Go(func() {
 			for next.Add(1) <= int64(n) {
 				o.conns.Add(1)
-				c, err := echoclient.Dial(e.proc.Addr, dialTimeout)
+				c, err := dialConn(e.proc.Addr, e.proto, dialTimeout)
 				if err == nil {
 					if err = c.Send(head); err != nil {
 						c.Close()
@@ -112,13 +140,20 @@ func openRaw(e *env, o *outcome, n int, head []byte) []*echoclient.Conn {
 	return out
 }
 
-// stillOpen says whether the server has left c open: a read that times out, rather than
-// returning EOF or a reset, means nothing came and nothing ended.
-func stillOpen(c *echoclient.Conn) bool {
+// stillOpen says whether the server has left c open: reads that end in a timeout, rather than
+// EOF or a reset, mean nothing ended (what came first, a TLS server's half of a handshake left
+// hanging, is dropped).
+func stillOpen(c interface {
+	SetDeadline(time.Time) error
+	Read([]byte) (int, error)
+}) bool {
 	c.SetDeadline(time.Now().Add(10 * time.Millisecond))
-	var b [1]byte
-	_, err := c.Read(b[:])
-	return errors.Is(err, os.ErrDeadlineExceeded)
+	var b [4096]byte
+	for {
+		if _, err := c.Read(b[:]); err != nil {
+			return errors.Is(err, os.ErrDeadlineExceeded)
+		}
+	}
 }
 
 // stalled opens maxStalled clients that send batches and never read, until each is stalled

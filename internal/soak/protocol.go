@@ -14,6 +14,9 @@ import (
 // the opening of a message that a slowloris client never finishes.
 type Protocol struct {
 	Name string
+	// TLS says the messages go over TLS (chapter 6's servers). The clients do not verify the
+	// demo's self-signed certificate: the soak is about faults.
+	TLS bool
 	// Batch appends n random messages to send and their exact answers to want.
 	Batch func(rng *rand.Rand, n int, send, want []byte) ([]byte, []byte)
 	// Last is sent when the client is done, and LastWant is its answer, after which the server
@@ -97,6 +100,14 @@ func ProtocolOf(name string) (Protocol, error) {
 		return Echo, nil
 	case "http":
 		return HTTP, nil
+	case "tls-echo":
+		p := Echo
+		p.Name, p.TLS = name, true
+		return p, nil
+	case "https":
+		p := HTTP
+		p.Name, p.TLS = name, true
+		return p, nil
 	}
 	return Protocol{}, fmt.Errorf("no soak client speaks %q", name)
 }

@@ -46,7 +46,8 @@ func CatalogTarget(exe, id string) (Target, error) {
 }
 
 // DefaultServers are the servers a soak runs unless told: every non-blocking one.
-var DefaultServers = []string{"ch02/busypoll", "ch02/select", "ch02/poll", "ch03/epoll", "ch03/poll", "ch04/echo", "ch04/http"}
+var DefaultServers = []string{"ch02/busypoll", "ch02/select", "ch02/poll", "ch03/epoll", "ch03/poll", "ch04/echo", "ch04/http",
+	"ch06/tls-echo", "ch06/https"}
 
 // Options says how to run a soak.
 type Options struct {
@@ -103,16 +104,29 @@ func Run(targets []Target, opt Options) (*Report, error) {
 	if conns < 1 {
 		return nil, fmt.Errorf("a descriptor limit of %d leaves no room for clients", limit)
 	}
-	rows := len(targets) * len(faults)
+	rows := 0
+	for _, t := range targets {
+		for _, f := range faults {
+			if applies(f, t) {
+				rows++
+			}
+		}
+	}
+	if rows == 0 {
+		return nil, errors.New("none of the faults applies to these servers (badtls and stalltls are for TLS servers)")
+	}
 	window := max(opt.Duration/time.Duration(rows), 100*time.Millisecond)
 	rep := &Report{Duration: opt.Duration, Window: window, Settle: opt.Settle, Conns: conns, Limit: opt.FDLimit,
 		FDLimit: note}
-	fmt.Fprintf(progress, "soak: %d servers × %d faults, %v each, up to %d connections; %s\n",
-		len(targets), len(faults), window.Round(time.Millisecond), conns, note)
+	fmt.Fprintf(progress, "soak: %d servers, %d faults, %d runs of %v, up to %d connections; %s\n",
+		len(targets), len(faults), rows, window.Round(time.Millisecond), conns, note)
 	start := time.Now()
 	n := 0
 	for _, t := range targets {
 		for _, f := range faults {
+			if !applies(f, t) {
+				continue
+			}
 			n++
 			fmt.Fprintf(progress, "[%d/%d] %s %s ... ", n, rows, t.ID, f.Name)
 			began := time.Now()
@@ -129,6 +143,9 @@ func Run(targets []Target, opt Options) (*Report, error) {
 	rep.Elapsed = time.Since(start)
 	return rep, nil
 }
+
+// applies says whether f is played against t: the TLS faults only against TLS servers.
+func applies(f Fault, t Target) bool { return !f.TLSOnly || t.Proto.TLS }
 
 // runFault starts a fresh server, plays f against it and stops it.
 func runFault(t Target, f Fault, e *env, settleFor time.Duration) Row {

@@ -39,7 +39,8 @@ func soakFaults(t *testing.T, targets []Target, opt Options, names ...string) *R
 // The book's loop servers come through the faults that their chapters already survive: no
 // wrong byte, no failed exchange, no leak, still serving. ch04/http is left out of the stalled
 // fault: beside stalled clients it answers a fresh one only after seconds (one connection's
-// backlog of pipelined requests holds the loop), a finding the soak reports as a failure.
+// backlog of pipelined requests holds the loop), a finding the soak reports as a failure, and so
+// is ch06/https. The TLS servers also go through the TLS faults.
 func TestSoakBookServers(t *testing.T) {
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -52,6 +53,8 @@ func TestSoakBookServers(t *testing.T) {
 	}{
 		{"ch03/epoll", []string{"traffic", "churn", "resets", "slowloris", "stalled"}},
 		{"ch04/http", []string{"traffic", "churn", "resets", "slowloris"}},
+		{"ch06/tls-echo", []string{"traffic", "churn", "resets", "slowloris", "stalled", "badtls", "stalltls"}},
+		{"ch06/https", []string{"traffic", "churn", "resets", "badtls", "stalltls"}},
 	} {
 		target, err := CatalogTarget(chaptersBinary, tt.id)
 		if err != nil {

@@ -4,6 +4,7 @@
 package testutil
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"runtime"
@@ -64,9 +65,16 @@ type Stalled struct {
 // clients are closed when the test ends, or by Leave.
 func StallClients(t testing.TB, addr string, n int, payload []byte) *Stalled {
 	t.Helper()
+	return StallClientsTLS(t, addr, n, payload, nil)
+}
+
+// StallClientsTLS is StallClients over TLS with cfg (echoclient.StallTLS). The clients run in
+// this process, so PerClient includes each TLS client's own state as well as the server's.
+func StallClientsTLS(t testing.TB, addr string, n int, payload []byte, cfg *tls.Config) *Stalled {
+	t.Helper()
 	debug.FreeOSMemory()
 	s := &Stalled{Baseline: LiveHeap(), HeldBaseline: HeldFromOS()}
-	conns, err := echoclient.Stall(addr, n, payload, time.Now().Add(20*time.Second))
+	conns, err := echoclient.StallTLS(addr, n, payload, cfg, time.Now().Add(20*time.Second))
 	s.Conns = conns
 	t.Cleanup(s.Leave)
 	if err != nil {
