@@ -1,0 +1,122 @@
+// Finding a server's processes from outside: its children, and which process holds the server's
+// side of a connection. Linux only (/proc), as the tests that start chapter 5's servers are.
+
+package testutil
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Children returns the pids of the live processes whose parent is pid (zombies left out).
+func Children(t testing.TB, pid int) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, state, ok := procStat(p); ok && ppid == pid && state != "Z" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// procStat reads the parent pid and the state of pid from /proc/PID/stat; false if it is gone.
+func procStat(pid int) (ppid int, state string, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, "", false
+	}
+	// The command name, in parentheses, may hold spaces: the fields start after the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0, "", false
+	}
+	ppid, err = strconv.Atoi(f[1])
+	return ppid, f[0], err == nil
+}
+
+// Alive reports whether pid is a live process (not a zombie).
+func Alive(pid int) bool {
+	_, state, ok := procStat(pid)
+	return ok && state != "Z"
+}
+
+// ServingPID returns which of pids holds the server's side of the client connection c (a TCP
+// connection on loopback), or 0 if none does: it finds the socket's inode in /proc/net/tcp
+// (and tcp6) by the connection's two ports, then the process with a descriptor on it.
+func ServingPID(t testing.TB, c net.Conn, pids []int) int {
+	t.Helper()
+	local, ok1 := c.LocalAddr().(*net.TCPAddr)
+	remote, ok2 := c.RemoteAddr().(*net.TCPAddr)
+	if !ok1 || !ok2 {
+		t.Fatalf("ServingPID: %v is not a TCP connection", c.LocalAddr())
+	}
+	inode := serverInode(t, remote.Port, local.Port)
+	if inode == "" {
+		return 0
+	}
+	want := "socket:[" + inode + "]"
+	for _, pid := range pids {
+		dir := fmt.Sprintf("/proc/%d/fd", pid)
+		fds, err := os.ReadDir(dir)
+		if err != nil {
+			continue // gone
+		}
+		for _, fd := range fds {
+			if l, err := os.Readlink(dir + "/" + fd.Name()); err == nil && l == want {
+				return pid
+			}
+		}
+	}
+	return 0
+}
+
+// serverInode is the inode of the socket whose local port is serverPort and whose peer's port is
+// clientPort, "" if there is none.
+func serverInode(t testing.TB, serverPort, clientPort int) string {
+	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		f, err := os.Open(name)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			// sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+			fl := strings.Fields(sc.Text())
+			if len(fl) < 10 || hexPort(fl[1]) != serverPort || hexPort(fl[2]) != clientPort {
+				continue
+			}
+			f.Close()
+			return fl[9]
+		}
+		f.Close()
+	}
+	return ""
+}
+
+func hexPort(addr string) int {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return -1
+	}
+	p, err := strconv.ParseUint(addr[i+1:], 16, 16)
+	if err != nil {
+		return -1
+	}
+	return int(p)
+}
