@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,34 +27,79 @@ func Children(t testing.TB, pid int) []int {
 		if err != nil {
 			continue
 		}
-		if ppid, state, ok := procStat(p); ok && ppid == pid && state != "Z" {
+		if st, ok := procStat(p); ok && st.ppid == pid && st.state != "Z" {
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-// procStat reads the parent pid and the state of pid from /proc/PID/stat; false if it is gone.
-func procStat(pid int) (ppid int, state string, ok bool) {
+// InGroups returns the pids of the processes, zombies included, whose process group is one of
+// pgids: what is left of the process groups a supervisor gave its children (Setpgid), the
+// children's own children included.
+func InGroups(t testing.TB, pgids []int) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, ok := procStat(p); ok && slices.Contains(pgids, st.pgrp) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// OpenFDsOf counts the descriptors process pid has open; -1 if it is gone.
+func OpenFDsOf(pid int) int {
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return -1
+	}
+	return len(fds)
+}
+
+type stat struct {
+	state      string
+	ppid, pgrp int
+}
+
+// procStat reads the state, parent pid and process group of pid from /proc/PID/stat; false if
+// it is gone.
+func procStat(pid int) (stat, bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, "", false
+		return stat{}, false
 	}
 	// The command name, in parentheses, may hold spaces: the fields start after the last ')'.
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0, "", false
+	if len(f) < 3 {
+		return stat{}, false
 	}
-	ppid, err = strconv.Atoi(f[1])
-	return ppid, f[0], err == nil
+	ppid, err1 := strconv.Atoi(f[1])
+	pgrp, err2 := strconv.Atoi(f[2])
+	return stat{state: f[0], ppid: ppid, pgrp: pgrp}, err1 == nil && err2 == nil
 }
 
 // Alive reports whether pid is a live process (not a zombie).
 func Alive(pid int) bool {
-	_, state, ok := procStat(pid)
-	return ok && state != "Z"
+	st, ok := procStat(pid)
+	return ok && st.state != "Z"
+}
+
+// Exists reports whether pid is in the process table at all, a zombie included: a child that
+// was killed and no longer exists has been reaped by its parent.
+func Exists(pid int) bool {
+	_, ok := procStat(pid)
+	return ok
 }
 
 // ServingPID returns which of pids holds the server's side of the client connection c (a TCP
