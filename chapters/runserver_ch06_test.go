@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"tornadotcp/internal/proctree"
 	"tornadotcp/internal/testutil"
 )
 
@@ -26,8 +27,9 @@ func TestRunCh06HTTPSProcs(t *testing.T) {
 	c := startRun(t, "run", "ch06/https", "-procs", "2", "-addr", "127.0.0.1:0")
 	var children []int
 	testutil.WaitFor(t, "two children", func() bool {
-		children = testutil.Children(t, c.cmd.Process.Pid)
-		return len(children) == 2
+		var err error
+		children, err = proctree.Children(c.cmd.Process.Pid)
+		return err == nil && len(children) == 2
 	})
 	// Connections held open (keep-alive) until each child holds one: on one shared socket the
 	// kernel may give several in a row to the same child, so ask until both have answered.
@@ -49,7 +51,7 @@ func TestRunCh06HTTPSProcs(t *testing.T) {
 		if resp.StatusCode != 200 || string(body) != "Hello, world" {
 			t.Fatalf("GET /: %d %q", resp.StatusCode, body)
 		}
-		if pid := testutil.ServingPID(t, conn, children); pid != 0 {
+		if pid := proctree.HolderOf(conn, children); pid != 0 {
 			served[pid]++
 		} else {
 			t.Fatalf("no child of %v holds the server's side of %v", children, conn.LocalAddr())
@@ -69,7 +71,7 @@ func TestRunCh06HTTPSProcs(t *testing.T) {
 	}
 	c.stopWith(t, syscall.SIGINT) // standard error is read only once the command has exited
 	for _, pid := range children {
-		if testutil.Alive(pid) {
+		if proctree.Alive(pid) {
 			t.Errorf("child %d outlived its parent's exit", pid)
 		}
 	}

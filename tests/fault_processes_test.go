@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"tornadotcp/internal/proctree"
 	"tornadotcp/internal/testutil"
 )
 
@@ -78,16 +79,36 @@ func procsGone(t *testing.T, p *chaptersProc, pids []int) {
 	p.signal(t, syscall.SIGTERM)
 	p.waitExit(t, gracefulPeriod)
 	for _, pid := range pids {
-		if testutil.Exists(pid) {
+		if proctree.Exists(pid) {
 			t.Errorf("child %d outlived its parent's exit", pid)
 		}
 	}
-	if left := testutil.InGroups(t, pids); len(left) > 0 {
+	if left := procsInGroups(t, pids); len(left) > 0 {
 		t.Errorf("processes %v are left in the children's process groups", left)
 	}
-	if left := testutil.Children(t, parent); len(left) > 0 {
+	if left := procsChildren(t, parent); len(left) > 0 {
 		t.Errorf("processes %v are left with the exited parent %d as their parent", left, parent)
 	}
+}
+
+// procsChildren is proctree.Children, failing t on error.
+func procsChildren(t *testing.T, pid int) []int {
+	t.Helper()
+	kids, err := proctree.Children(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kids
+}
+
+// procsInGroups is proctree.InGroups, failing t on error.
+func procsInGroups(t *testing.T, pgids []int) []int {
+	t.Helper()
+	left, err := proctree.InGroups(pgids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return left
 }
 
 // procsLoad is clients making connections over and over until stop: each asks whoami, then
@@ -194,10 +215,10 @@ func procsKilled(t *testing.T, exe, id string) {
 	parent := p.cmd.Process.Pid
 	tasks := procsTasks(t, p.addr, procsN)
 	everyPid := slices.Collect(maps.Values(tasks))
-	parentFDs := testutil.OpenFDsOf(parent)
+	parentFDs := proctree.OpenFDs(parent)
 	childFDs := map[int]int{}
 	for _, pid := range tasks {
-		childFDs[pid] = testutil.OpenFDsOf(pid)
+		childFDs[pid] = proctree.OpenFDs(pid)
 	}
 
 	load := startLoad(p.addr)
@@ -220,7 +241,7 @@ func procsKilled(t *testing.T, exe, id string) {
 			t.Fatalf("kill task %s (pid %d): %v", task, victim, err)
 		}
 		killed[victim] = true
-		testutil.WaitFor(t, fmt.Sprintf("the killed pid %d to be reaped", victim), func() bool { return !testutil.Exists(victim) })
+		testutil.WaitFor(t, fmt.Sprintf("the killed pid %d to be reaped", victim), func() bool { return !proctree.Exists(victim) })
 		reborn := 0
 		for i := 0; i < procsAttempt && reborn == 0; i++ {
 			if got, pid, err := procsAsk(p.addr); err == nil && got == task && pid != victim {
@@ -232,7 +253,7 @@ func procsKilled(t *testing.T, exe, id string) {
 		}
 		tasks[task] = reborn
 		everyPid = append(everyPid, reborn)
-		if kids := testutil.Children(t, parent); len(kids) != procsN {
+		if kids := procsChildren(t, parent); len(kids) != procsN {
 			t.Errorf("after task %s came back the parent has children %v, want %d", task, kids, procsN)
 		}
 	}
@@ -264,14 +285,14 @@ func procsKilled(t *testing.T, exe, id string) {
 		t.Errorf("%d connections failed for %d kills of %d clients, want at most %d", total, procsKills, procsLoaders, bound)
 	}
 	testutil.WaitFor(t, "the parent's descriptors to be what they were", func() bool {
-		return testutil.OpenFDsOf(parent) <= parentFDs
+		return proctree.OpenFDs(parent) <= parentFDs
 	})
 	for pid, n := range childFDs {
 		if killed[pid] {
 			continue
 		}
 		testutil.WaitFor(t, fmt.Sprintf("the surviving child %d's descriptors to be what they were", pid), func() bool {
-			return testutil.OpenFDsOf(pid) <= n
+			return proctree.OpenFDs(pid) <= n
 		})
 	}
 	procsGone(t, p, everyPid)
@@ -304,7 +325,7 @@ func procsDescriptors(t *testing.T, exe, id string) {
 	tasks := procsTasks(t, p.addr, 2)
 	before := map[int]int{}
 	for _, pid := range tasks {
-		before[pid] = testutil.OpenFDsOf(pid)
+		before[pid] = proctree.OpenFDs(pid)
 	}
 
 	var (
@@ -359,7 +380,7 @@ func procsDescriptors(t *testing.T, exe, id string) {
 	}
 	for pid, n := range before {
 		testutil.WaitFor(t, fmt.Sprintf("child %d's descriptors to be what they were (%d)", pid, n), func() bool {
-			return testutil.OpenFDsOf(pid) <= n
+			return proctree.OpenFDs(pid) <= n
 		})
 	}
 	if again := procsTasks(t, p.addr, 2); again["0"] != tasks["0"] || again["1"] != tasks["1"] {
@@ -399,11 +420,11 @@ func TestFaultProcessesGraceful(t *testing.T) {
 				id, clients, len(lines)>>10, took.Sub(start).Round(time.Millisecond))
 			pids := slices.Collect(maps.Values(tasks))
 			for _, pid := range pids {
-				if testutil.Exists(pid) {
+				if proctree.Exists(pid) {
 					t.Errorf("child %d outlived its parent's exit", pid)
 				}
 			}
-			if left := testutil.InGroups(t, pids); len(left) > 0 {
+			if left := procsInGroups(t, pids); len(left) > 0 {
 				t.Errorf("processes %v are left in the children's process groups", left)
 			}
 			if _, _, err := procsAsk(p.addr); !errors.Is(err, syscall.ECONNREFUSED) {

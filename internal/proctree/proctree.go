@@ -1,7 +1,8 @@
-// Finding a server's processes from outside: its children, and which process holds the server's
-// side of a connection. Linux only (/proc), as the tests that start chapter 5's servers are.
-
-package testutil
+// Package proctree finds a multi-process server's processes from outside, in /proc: its
+// children, what is left in their process groups, and which process holds the server's side of a
+// connection. Linux only; elsewhere /proc is missing and every function finds nothing. The
+// tests of chapter 5's servers and the soak's kill fault use it.
+package proctree
 
 import (
 	"bufio"
@@ -11,15 +12,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"testing"
 )
 
 // Children returns the pids of the live processes whose parent is pid (zombies left out).
-func Children(t testing.TB, pid int) []int {
-	t.Helper()
+func Children(pid int) ([]int, error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var out []int
 	for _, e := range entries {
@@ -31,17 +30,16 @@ func Children(t testing.TB, pid int) []int {
 			out = append(out, p)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // InGroups returns the pids of the processes, zombies included, whose process group is one of
 // pgids: what is left of the process groups a supervisor gave its children (Setpgid), the
 // children's own children included.
-func InGroups(t testing.TB, pgids []int) []int {
-	t.Helper()
+func InGroups(pgids []int) ([]int, error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var out []int
 	for _, e := range entries {
@@ -53,11 +51,11 @@ func InGroups(t testing.TB, pgids []int) []int {
 			out = append(out, p)
 		}
 	}
-	return out
+	return out, nil
 }
 
-// OpenFDsOf counts the descriptors process pid has open; -1 if it is gone.
-func OpenFDsOf(pid int) int {
+// OpenFDs counts the descriptors process pid has open; -1 if it is gone.
+func OpenFDs(pid int) int {
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
 		return -1
@@ -102,17 +100,11 @@ func Exists(pid int) bool {
 	return ok
 }
 
-// ServingPID returns which of pids holds the server's side of the client connection c (a TCP
-// connection on loopback), or 0 if none does: it finds the socket's inode in /proc/net/tcp
-// (and tcp6) by the connection's two ports, then the process with a descriptor on it.
-func ServingPID(t testing.TB, c net.Conn, pids []int) int {
-	t.Helper()
-	local, ok1 := c.LocalAddr().(*net.TCPAddr)
-	remote, ok2 := c.RemoteAddr().(*net.TCPAddr)
-	if !ok1 || !ok2 {
-		t.Fatalf("ServingPID: %v is not a TCP connection", c.LocalAddr())
-	}
-	inode := serverInode(t, remote.Port, local.Port)
+// Holder returns which of pids holds the server's side of a TCP connection on this machine,
+// given the server's port and the client's, or 0 if none does: it finds the socket's inode in
+// /proc/net/tcp (and tcp6) by the two ports, then the process with a descriptor on it.
+func Holder(serverPort, clientPort int, pids []int) int {
+	inode := serverInode(serverPort, clientPort)
 	if inode == "" {
 		return 0
 	}
@@ -132,9 +124,19 @@ func ServingPID(t testing.TB, c net.Conn, pids []int) int {
 	return 0
 }
 
+// HolderOf is Holder for the client connection c.
+func HolderOf(c net.Conn, pids []int) int {
+	local, ok1 := c.LocalAddr().(*net.TCPAddr)
+	remote, ok2 := c.RemoteAddr().(*net.TCPAddr)
+	if !ok1 || !ok2 {
+		return 0
+	}
+	return Holder(remote.Port, local.Port, pids)
+}
+
 // serverInode is the inode of the socket whose local port is serverPort and whose peer's port is
 // clientPort, "" if there is none.
-func serverInode(t testing.TB, serverPort, clientPort int) string {
+func serverInode(serverPort, clientPort int) string {
 	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		f, err := os.Open(name)
 		if err != nil {
