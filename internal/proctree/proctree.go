@@ -101,14 +101,32 @@ func Exists(pid int) bool {
 }
 
 // Holder returns which of pids holds the server's side of a TCP connection on this machine,
-// given the server's port and the client's, or 0 if none does: it finds the socket's inode in
-// /proc/net/tcp (and tcp6) by the two ports, then the process with a descriptor on it.
+// given the server's port and the client's, or 0 if none does.
 func Holder(serverPort, clientPort int, pids []int) int {
-	inode := serverInode(serverPort, clientPort)
-	if inode == "" {
-		return 0
+	return Holders(serverPort, pids)[clientPort]
+}
+
+// Holders maps the client port of every TCP connection to serverPort held by one of pids to the
+// pid holding it: the sockets' inodes from /proc/net/tcp (and tcp6), then the processes with a
+// descriptor on them.
+func Holders(serverPort int, pids []int) map[int]int {
+	byInode := map[string]int{} // inode -> client port
+	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		f, err := os.Open(name)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			// sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+			fl := strings.Fields(sc.Text())
+			if len(fl) >= 10 && hexPort(fl[1]) == serverPort && fl[9] != "0" {
+				byInode[fl[9]] = hexPort(fl[2])
+			}
+		}
+		f.Close()
 	}
-	want := "socket:[" + inode + "]"
+	out := map[int]int{}
 	for _, pid := range pids {
 		dir := fmt.Sprintf("/proc/%d/fd", pid)
 		fds, err := os.ReadDir(dir)
@@ -116,12 +134,17 @@ func Holder(serverPort, clientPort int, pids []int) int {
 			continue // gone
 		}
 		for _, fd := range fds {
-			if l, err := os.Readlink(dir + "/" + fd.Name()); err == nil && l == want {
-				return pid
+			l, err := os.Readlink(dir + "/" + fd.Name())
+			inode, ok := strings.CutPrefix(l, "socket:[")
+			if err != nil || !ok {
+				continue
+			}
+			if port, ok := byInode[strings.TrimSuffix(inode, "]")]; ok && port != 0 {
+				out[port] = pid
 			}
 		}
 	}
-	return 0
+	return out
 }
 
 // HolderOf is Holder for the client connection c.
@@ -132,29 +155,6 @@ func HolderOf(c net.Conn, pids []int) int {
 		return 0
 	}
 	return Holder(remote.Port, local.Port, pids)
-}
-
-// serverInode is the inode of the socket whose local port is serverPort and whose peer's port is
-// clientPort, "" if there is none.
-func serverInode(serverPort, clientPort int) string {
-	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		f, err := os.Open(name)
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			// sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-			fl := strings.Fields(sc.Text())
-			if len(fl) < 10 || hexPort(fl[1]) != serverPort || hexPort(fl[2]) != clientPort {
-				continue
-			}
-			f.Close()
-			return fl[9]
-		}
-		f.Close()
-	}
-	return ""
 }
 
 func hexPort(addr string) int {

@@ -22,7 +22,9 @@ type Fault struct {
 	Repeats bool
 	// Limited says the server runs under a low descriptor limit (Options.FDLimit).
 	Limited bool
-	run     func(e *env, o *outcome)
+	// Procs says the fault is for servers in several processes (Target.Procs) only.
+	Procs bool
+	run   func(e *env, o *outcome)
 }
 
 // Faults are every fault, in the order they run.
@@ -39,6 +41,7 @@ var Faults = []Fault{
 		Summary: "100 clients that send and never read; the server's RSS per stalled client; fresh clients must be served"},
 	{Name: "exhaust", Limited: true, run: exhaust,
 		Summary: "the server under a low descriptor limit, four times as many clients, released; then a fresh client"},
+	killFault,
 }
 
 // FaultNamed finds a fault by name.

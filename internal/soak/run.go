@@ -23,6 +23,9 @@ type Target struct {
 	Argv []string
 	// MaxConns is the most connections it can hold at once by design (0: no limit of its own).
 	MaxConns int
+	// Procs says it serves in child processes, which answer whoami (chapter 5's): the faults
+	// with Procs are played against it, and its usage is its whole process tree's.
+	Procs bool
 }
 
 // CatalogTarget is catalog server id, started as `exe run id -addr 127.0.0.1:0`.
@@ -42,11 +45,16 @@ func CatalogTarget(exe, id string) (Target, error) {
 		// is chapter 2's lesson, not a fault to find again.
 		t.MaxConns = nonblocking.FDSetSize - 24
 	}
+	if entry.Procs && entry.Protocol == "" {
+		// Two children, whatever the machine: the kill fault needs a sibling to serve on.
+		t.Procs, t.Argv = true, append(t.Argv, "-procs", "2")
+	}
 	return t, nil
 }
 
 // DefaultServers are the servers a soak runs unless told: every non-blocking one.
-var DefaultServers = []string{"ch02/busypoll", "ch02/select", "ch02/poll", "ch03/epoll", "ch03/poll", "ch04/echo", "ch04/http"}
+var DefaultServers = []string{"ch02/busypoll", "ch02/select", "ch02/poll", "ch03/epoll", "ch03/poll", "ch04/echo", "ch04/http",
+	"ch05/bind-start", "ch05/add-sockets", "ch05/reuseport"}
 
 // Options says how to run a soak.
 type Options struct {
@@ -103,16 +111,29 @@ func Run(targets []Target, opt Options) (*Report, error) {
 	if conns < 1 {
 		return nil, fmt.Errorf("a descriptor limit of %d leaves no room for clients", limit)
 	}
-	rows := len(targets) * len(faults)
+	rows := 0
+	for _, t := range targets {
+		for _, f := range faults {
+			if applies(t, f) {
+				rows++
+			}
+		}
+	}
+	if rows == 0 {
+		return nil, errors.New("no fault applies to the servers given")
+	}
 	window := max(opt.Duration/time.Duration(rows), 100*time.Millisecond)
 	rep := &Report{Duration: opt.Duration, Window: window, Settle: opt.Settle, Conns: conns, Limit: opt.FDLimit,
 		FDLimit: note}
-	fmt.Fprintf(progress, "soak: %d servers × %d faults, %v each, up to %d connections; %s\n",
-		len(targets), len(faults), window.Round(time.Millisecond), conns, note)
+	fmt.Fprintf(progress, "soak: %d servers × %d faults (%d that apply), %v each, up to %d connections; %s\n",
+		len(targets), len(faults), rows, window.Round(time.Millisecond), conns, note)
 	start := time.Now()
 	n := 0
 	for _, t := range targets {
 		for _, f := range faults {
+			if !applies(t, f) {
+				continue
+			}
 			n++
 			fmt.Fprintf(progress, "[%d/%d] %s %s ... ", n, rows, t.ID, f.Name)
 			began := time.Now()
@@ -129,6 +150,9 @@ func Run(targets []Target, opt Options) (*Report, error) {
 	rep.Elapsed = time.Since(start)
 	return rep, nil
 }
+
+// applies says whether fault f is played against target t.
+func applies(t Target, f Fault) bool { return !f.Procs || t.Procs }
 
 // runFault starts a fresh server, plays f against it and stops it.
 func runFault(t Target, f Fault, e *env, settleFor time.Duration) Row {
