@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -31,7 +33,7 @@ const (
 	killConns   = 1000                   // connections held, at most
 	maxKills    = 20                     // children killed per window, at most
 	killEvery   = 500 * time.Millisecond // a kill per this much of the window, at least one
-	killAsks    = 2000                   // whoami connections tried before a task is said lost
+	killWait    = 30 * time.Second       // how long a killed child's task id has to answer again
 	killRecover = 2 * time.Second        // after a kill, a new connection that fails is its doing
 )
 
@@ -82,6 +84,14 @@ func killChildren(e *env, o *outcome) {
 		return
 	}
 	tasks, err := whoamiAll(e.proc.Addr, len(kids), nil)
+	pidTask := func(pid int) (int, bool) {
+		for task, p := range tasks {
+			if p == pid {
+				return task, true
+			}
+		}
+		return 0, false
+	}
 	if err != nil {
 		o.fail(err)
 		return
@@ -101,14 +111,23 @@ func killChildren(e *env, o *outcome) {
 	done := 0
 	for i := range kills {
 		time.Sleep(time.Until(o.start.Add(time.Duration(i+1) * every))) // the kills' schedule, not synchronisation
-		task := rng.IntN(len(tasks))
-		victim := tasks[task]
 		// Who holds which connection, read once per kill: per connection, on a thousand
 		// connections, the reading of /proc would starve the server it watches.
 		holders := map[int]int{}
 		if kids, err := proctree.Children(e.proc.PID); err == nil {
 			holders = proctree.Holders(serverPort, kids)
 		}
+		// The victim is the child holding a connection picked at random (so a child is killed
+		// as often as it holds connections: on one shared socket one child may hold them all),
+		// or a random child when none holds any.
+		task := rng.IntN(len(tasks))
+		if len(holders) > 0 {
+			ports := slices.Sorted(maps.Keys(holders))
+			if t, ok := pidTask(holders[ports[rng.IntN(len(ports))]]); ok {
+				task = t
+			}
+		}
+		victim := tasks[task]
 		k.mu.Lock()
 		k.holders = holders
 		k.killed[victim], k.lastKill = true, time.Now()
@@ -193,11 +212,13 @@ func localPort(cl *client) int {
 }
 
 // whoamiAll asks whoami until each of n tasks has answered, and a task in gone has answered
-// from a pid other than the one there (it was killed and restarted); it returns the task ids'
-// pids.
+// from a pid other than the one there (it was killed and restarted), for at most killWait; it
+// returns the task ids' pids.
 func whoamiAll(addr string, n int, gone map[int]int) (map[int]int, error) {
 	tasks := map[int]int{}
-	for range killAsks {
+	deadline := time.Now().Add(killWait)
+	asked := 0
+	for ; time.Now().Before(deadline); asked++ {
 		task, pid, err := whoami(addr)
 		if err != nil {
 			continue // a connection the dying child had accepted
@@ -210,7 +231,7 @@ func whoamiAll(addr string, n int, gone map[int]int) (map[int]int, error) {
 			return tasks, nil
 		}
 	}
-	return nil, fmt.Errorf("%d connections reached tasks %v; want %d of them", killAsks, tasks, n)
+	return nil, fmt.Errorf("%d connections in %v reached tasks %v; want %d of them", asked, killWait, tasks, n)
 }
 
 // whoami asks chapter 5's server which child serves a new connection.
