@@ -110,13 +110,14 @@ func killChildren(e *env, o *outcome) {
 	rng := rand.New(rand.NewPCG(e.seed, 11))
 	done := 0
 	for i := range kills {
-		time.Sleep(time.Until(o.start.Add(time.Duration(i+1) * every))) // the kills' schedule, not synchronisation
 		// Who holds which connection, read once per kill: per connection, on a thousand
-		// connections, the reading of /proc would starve the server it watches.
+		// connections, the reading of /proc would starve the server it watches. It is read
+		// before the wait, since on a busy machine it takes a good part of a short window.
 		holders := map[int]int{}
 		if kids, err := proctree.Children(e.proc.PID); err == nil {
 			holders = proctree.Holders(serverPort, kids)
 		}
+		time.Sleep(time.Until(o.start.Add(time.Duration(i+1) * every))) // the kills' schedule, not synchronisation
 		// The victim is the child holding a connection picked at random (so a child is killed
 		// as often as it holds connections: on one shared socket one child may hold them all),
 		// or a random child when none holds any.
