@@ -1,9 +1,7 @@
 package catalog
 
 import (
-	"bufio"
 	"crypto/tls"
-	"fmt"
 	"testing"
 	"time"
 
@@ -18,17 +16,7 @@ func tlsWhoami(t *testing.T, addr string) (task string, pid int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	fmt.Fprintln(c, "whoami")
-	a, err := bufio.NewReader(c).ReadString('\n')
-	if err == nil {
-		_, err = fmt.Sscanf(a, "task=%s pid=%d", &task, &pid)
-	}
-	if err != nil {
-		t.Fatalf("whoami over TLS: answer %q: %v", a, err)
-	}
-	return task, pid
+	return testutil.WhoamiOn(t, c)
 }
 
 // The complete TCPServer (issue 11): ch06/tls-echo with -procs 2 is chapter 5's form 2 over

@@ -16,27 +16,18 @@ import (
 
 // Children returns the pids of the live processes whose parent is pid (zombies left out).
 func Children(pid int) ([]int, error) {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil, err
-	}
-	var out []int
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if st, ok := procStat(p); ok && st.ppid == pid && st.state != "Z" {
-			out = append(out, p)
-		}
-	}
-	return out, nil
+	return matching(func(st stat) bool { return st.ppid == pid && st.state != "Z" })
 }
 
 // InGroups returns the pids of the processes, zombies included, whose process group is one of
 // pgids: what is left of the process groups a supervisor gave its children (Setpgid), the
 // children's own children included.
 func InGroups(pgids []int) ([]int, error) {
+	return matching(func(st stat) bool { return slices.Contains(pgids, st.pgrp) })
+}
+
+// matching returns the pids of the processes whose stat satisfies match.
+func matching(match func(stat) bool) ([]int, error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, err
@@ -47,7 +38,7 @@ func InGroups(pgids []int) ([]int, error) {
 		if err != nil {
 			continue
 		}
-		if st, ok := procStat(p); ok && slices.Contains(pgids, st.pgrp) {
+		if st, ok := procStat(p); ok && match(st) {
 			out = append(out, p)
 		}
 	}
