@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tornadotcp/internal/soak"
 )
 
 func TestSoakFlagsDefaults(t *testing.T) {
@@ -21,8 +23,8 @@ func TestSoakFlagsDefaults(t *testing.T) {
 	if got := strings.Join(f.servers, ","); !strings.Contains(got, "ch03/epoll") || !strings.Contains(got, "ch04/http") || strings.Contains(got, "ch01/") {
 		t.Errorf("default servers %s; want the non-blocking ones", got)
 	}
-	if len(f.faults) != 6 {
-		t.Errorf("%d faults by default, want all 6", len(f.faults))
+	if len(f.faults) != len(soak.Faults) {
+		t.Errorf("%d faults by default, want all %d", len(f.faults), len(soak.Faults))
 	}
 }
 
