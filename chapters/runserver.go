@@ -38,7 +38,7 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&opts.HeaderTimeout, "header-timeout", 0, "ch04/http: close a connection whose request head takes longer than `D` (default 60s; negative: never)")
 	fs.DurationVar(&opts.IdleTimeout, "idle-timeout", 0, "close a connection idle for `D`: ch04/http between requests (default 75s), ch03/* and ch04/echo with no input (default never); negative: never")
 	fs.DurationVar(&opts.BodyTimeout, "body-timeout", 0, "ch04/http: close a connection whose request body takes longer than `D` (default 60s; negative: never)")
-	fs.IntVar(&opts.Procs, "procs", 0, "ch05/bind-start, ch05/add-sockets, ch05/reuseport: run `N` processes (default one per CPU)")
+	fs.IntVar(&opts.Procs, "procs", 0, "ch05/bind-start, ch05/add-sockets, ch05/reuseport: run `N` processes (default one per CPU); ch06/*: as ch05/bind-start (default one process)")
 	fs.StringVar(&opts.CertFile, "cert", "", "ch06: the certificate `FILE` (PEM); none: a self-signed one is made in a temporary directory")
 	fs.StringVar(&opts.KeyFile, "key", "", "ch06: the private key `FILE` (PEM) of -cert")
 	grace := fs.Duration("grace", DefaultGrace, "on SIGINT or SIGTERM, give busy connections up to `DURATION` to finish (servers of chapter 2 on; 0 closes them at once); a second signal stops at once")

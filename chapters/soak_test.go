@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tornadotcp/internal/soak"
 )
 
 func TestSoakFlagsDefaults(t *testing.T) {
@@ -22,8 +24,8 @@ func TestSoakFlagsDefaults(t *testing.T) {
 		!strings.Contains(got, "ch06/tls-echo") || !strings.Contains(got, "ch06/https") || strings.Contains(got, "ch01/") {
 		t.Errorf("default servers %s; want the non-blocking ones, the TLS ones included", got)
 	}
-	if len(f.faults) != 8 {
-		t.Errorf("%d faults by default, want all 8 (badtls and stalltls for the TLS servers)", len(f.faults))
+	if len(f.faults) != len(soak.Faults) {
+		t.Errorf("%d faults by default, want all %d", len(f.faults), len(soak.Faults))
 	}
 }
 

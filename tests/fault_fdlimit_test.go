@@ -334,14 +334,15 @@ func fdlimitRun(t *testing.T, bin string, e catalog.Entry) {
 	p.tls = e.TLS()
 	// The limit is each process's: a multi-process server of chapter 5 runs one serving
 	// process here (with more, each has its own limit and reports its own shortage).
-	// Start(1) does not fork (Tornado's rule), so ch05/bind-start serves in the process
-	// started; the other forms start one child, which serves, and which is examined here.
+	// Start(1) does not fork (Tornado's rule), so ch05/bind-start and chapter 6's servers (form
+	// 2 too) serve in the process started; the other forms start one child, which serves, and
+	// which is examined here.
 	var flags []string
 	if e.Procs {
 		flags = []string{"-procs", "1"}
 	}
 	s := fdlimitStart(t, bin, e.ID, flags...)
-	if e.Procs && e.ID != "ch05/bind-start" {
+	if e.ID == "ch05/add-sockets" || e.ID == "ch05/reuseport" {
 		s.pid = fdlimitChild(t, s.pid)
 		// The child is found as soon as it exists, before its runtime has started (and
 		// before any client is let in below): give it until its poller is open.

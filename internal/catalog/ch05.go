@@ -78,19 +78,19 @@ func answer(line []byte) ([]byte, bool) {
 
 // serving is a runner for a server already accepting on its loop, or an error that leaves
 // nothing open.
-func serving(e *tcpserver.EchoServer, loop *ioloop.IOLoop, err error) (Server, error) {
-	if err == nil && len(e.Addrs()) == 0 {
+func serving(srv loopServer, loop *ioloop.IOLoop, err error) (Server, error) {
+	if err == nil && len(srv.Addrs()) == 0 {
 		err = tcpserver.ErrNoAddress
 	}
 	if err != nil {
-		e.Stop()
+		srv.Stop()
 		if loop != nil {
 			loop.Close()
 		}
 		return nil, err
 	}
 	process.Ready() // in a child, tells the parent it serves
-	return &runner{loop: loop, srv: e, addr: e.Addrs()[0]}, nil
+	return &runner{loop: loop, srv: srv, addr: srv.Addrs()[0]}, nil
 }
 
 // listenForm1 is ch05/listen: Listen, one process (chapter 4's runner).
@@ -110,25 +110,37 @@ func splitOptions(id, hostport string, o Options) (host string, port int, err er
 	return blocking.SplitHostPort(hostport)
 }
 
-// listenBindStart is ch05/bind-start: Bind, then Start(procs). In the parent, Serve forks; in
-// a child, Bind adopts the inherited socket and Start returns at once, so the child serves. With
-// -procs 1 Start does not fork (Tornado's rule) and this process serves.
+// listenBindStart is ch05/bind-start: Bind, then Start(procs) (bindStart).
 func listenBindStart(hostport string, o Options) (Server, error) {
 	host, port, err := splitOptions("ch05/bind-start", hostport, o)
 	if err != nil {
 		return nil, err
 	}
+	return bindStart("ch05/bind-start", host, port, o, func(loop *ioloop.IOLoop) (loopServer, *tcpserver.TCPServer) {
+		e := newEcho(o, loop)
+		return e, e.TCPServer
+	}, nil)
+}
+
+// bindStart is form 2 for server id, any chapter 4 server newServer makes on a loop (nil: the
+// one Start chooses after the fork): Bind, then Start(o.Procs). In the parent, Serve forks; in
+// a child, Bind adopts the inherited socket and Start returns at once, so the child serves.
+// With o.Procs 1 Start does not fork (Tornado's rule) and this process serves. cleanup, if
+// not nil, runs once everything is closed and every child is gone.
+func bindStart(id, host string, port int, o Options, newServer func(*ioloop.IOLoop) (loopServer, *tcpserver.TCPServer),
+	cleanup func()) (Server, error) {
 	_, child := process.TaskID()
 	var loop *ioloop.IOLoop
 	if o.Procs == 1 {
 		// Not forking, in a process that may run other servers: a loop of its own rather
 		// than the process's singleton, which would forbid every later fork.
+		var err error
 		if loop, err = ioloop.New(); err != nil {
 			return nil, err
 		}
 	}
-	echo := newEcho(o, loop)
-	srv := &process.TCPServer{TCPServer: echo.TCPServer}
+	served, tcp := newServer(loop)
+	srv := &process.TCPServer{TCPServer: tcp}
 	if err := srv.Bind(port, host, unix.AF_UNSPEC, 0, false); err != nil {
 		if loop != nil {
 			loop.Close()
@@ -140,16 +152,20 @@ func listenBindStart(hostport string, o Options) (Server, error) {
 		if loop == nil && err == nil {
 			loop, err = ioloop.Current() // the one Start chose, after the fork
 		}
-		return serving(echo, loop, err)
+		s, err := serving(served, loop, err)
+		if r, ok := s.(*runner); ok {
+			r.cleanup = cleanup
+		}
+		return s, err
 	}
 	addrs := srv.Addrs()
 	if len(addrs) == 0 {
 		srv.Stop()
 		return nil, tcpserver.ErrNoAddress
 	}
-	m := &supervised{addr: addrs[0]}
+	m := &supervised{addr: addrs[0], cleanup: cleanup}
 	m.start = func() (*process.Supervisor, error) {
-		return srv.StartSupervised(o.Procs, childEnvFor("ch05/bind-start", host, m.addr, o))
+		return srv.StartSupervised(o.Procs, childEnvFor(id, host, m.addr, o))
 	}
 	// The sockets Bind made, closed as they are rather than with srv.Stop: the server's
 	// methods belong to one goroutine, and Stop may come from another while Serve forks.

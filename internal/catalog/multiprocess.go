@@ -142,6 +142,7 @@ type supervised struct {
 	start   func() (*process.Supervisor, error) // forks, in Serve
 	release func() error                        // closes the parent's sockets; see closeListeners
 	closed  sync.Once
+	cleanup func() // run once the children are gone (ch06: removes a self-signed pair); may be nil
 
 	life blocking.Lifecycle
 	mu   sync.Mutex
@@ -159,7 +160,7 @@ func (m *supervised) Serve() error {
 	}
 	sup, err := m.start()
 	if err != nil {
-		return errors.Join(err, m.life.End(m.closeListeners))
+		return errors.Join(err, m.life.End(m.finish))
 	}
 	m.mu.Lock()
 	m.sup = sup
@@ -170,7 +171,17 @@ func (m *supervised) Serve() error {
 		f(sup)
 	}
 	err = sup.Wait()
-	return errors.Join(err, m.life.End(m.closeListeners))
+	return errors.Join(err, m.life.End(m.finish))
+}
+
+// finish closes the sockets and removes what the server made for its children, once they are
+// gone: a child restarted until then loads its certificate again.
+func (m *supervised) finish() error {
+	err := m.closeListeners()
+	if m.cleanup != nil {
+		m.cleanup()
+	}
+	return err
 }
 
 // unserved releases everything when Stop or Shutdown comes before Serve: the sockets, and the
@@ -179,7 +190,7 @@ func (m *supervised) unserved() error {
 	if m.sup != nil { // no Serve, so no other goroutine sets it
 		m.sup.Stop(syscall.SIGINT, killMargin)
 	}
-	return m.closeListeners()
+	return m.finish()
 }
 
 // closeListeners runs release once, whoever comes first: Stop, Shutdown or the end of Serve.

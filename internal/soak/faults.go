@@ -24,7 +24,9 @@ type Fault struct {
 	Limited bool
 	// TLSOnly says the fault is played against TLS servers only.
 	TLSOnly bool
-	run     func(e *env, o *outcome)
+	// Procs says the fault is for servers in several processes (Target.Procs) only.
+	Procs bool
+	run   func(e *env, o *outcome)
 }
 
 // Faults are every fault, in the order they run.
@@ -45,6 +47,7 @@ var Faults = []Fault{
 		Summary: "TLS servers: plaintext, garbage, truncated handshakes, clients gone mid-record, over and over, beside verified clients"},
 	{Name: "stalltls", TLSOnly: true, run: stalledHandshakes,
 		Summary: "TLS servers: up to 500 handshakes left hanging (before, in, after the ClientHello); fresh clients must be served"},
+	killFault,
 }
 
 // FaultNamed finds a fault by name.

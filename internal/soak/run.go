@@ -23,6 +23,9 @@ type Target struct {
 	Argv []string
 	// MaxConns is the most connections it can hold at once by design (0: no limit of its own).
 	MaxConns int
+	// Procs says it serves in child processes, which answer whoami (chapter 5's): the faults
+	// with Procs are played against it, and its usage is its whole process tree's.
+	Procs bool
 }
 
 // CatalogTarget is catalog server id, started as `exe run id -addr 127.0.0.1:0`.
@@ -42,12 +45,16 @@ func CatalogTarget(exe, id string) (Target, error) {
 		// is chapter 2's lesson, not a fault to find again.
 		t.MaxConns = nonblocking.FDSetSize - 24
 	}
+	if entry.Procs && entry.Protocol == "" {
+		// Two children, whatever the machine: the kill fault needs a sibling to serve on.
+		t.Procs, t.Argv = true, append(t.Argv, "-procs", "2")
+	}
 	return t, nil
 }
 
 // DefaultServers are the servers a soak runs unless told: every non-blocking one.
 var DefaultServers = []string{"ch02/busypoll", "ch02/select", "ch02/poll", "ch03/epoll", "ch03/poll", "ch04/echo", "ch04/http",
-	"ch06/tls-echo", "ch06/https"}
+	"ch05/bind-start", "ch05/add-sockets", "ch05/reuseport", "ch06/tls-echo", "ch06/https"}
 
 // Options says how to run a soak.
 type Options struct {
@@ -113,7 +120,7 @@ func Run(targets []Target, opt Options) (*Report, error) {
 		}
 	}
 	if rows == 0 {
-		return nil, errors.New("none of the faults applies to these servers (badtls and stalltls are for TLS servers)")
+		return nil, errors.New("none of the faults applies to these servers (badtls and stalltls are for TLS servers, kill for servers in several processes)")
 	}
 	window := max(opt.Duration/time.Duration(rows), 100*time.Millisecond)
 	rep := &Report{Duration: opt.Duration, Window: window, Settle: opt.Settle, Conns: conns, Limit: opt.FDLimit,
@@ -144,8 +151,9 @@ func Run(targets []Target, opt Options) (*Report, error) {
 	return rep, nil
 }
 
-// applies says whether f is played against t: the TLS faults only against TLS servers.
-func applies(f Fault, t Target) bool { return !f.TLSOnly || t.Proto.TLS }
+// applies says whether fault f is played against target t: the TLS faults only against TLS
+// servers, kill only against servers in several processes.
+func applies(f Fault, t Target) bool { return (!f.TLSOnly || t.Proto.TLS) && (!f.Procs || t.Procs) }
 
 // runFault starts a fresh server, plays f against it and stops it.
 func runFault(t Target, f Fault, e *env, settleFor time.Duration) Row {

@@ -8,25 +8,42 @@ import (
 	"time"
 
 	"tornadotcp/internal/bench"
+	"tornadotcp/internal/proctree"
 )
 
-// Usage is what the server holds at one moment.
+// Usage is what the server holds at one moment: its process's, and its children's (chapter 5's
+// servers serve in children; a child restarted during a fault is counted in its place).
 type Usage struct {
 	FDs     int   // open descriptors
 	Sockets int   // of which sockets: the listener and the connections
 	RSSKiB  int64 // resident memory
+	Procs   int   // processes counted
 }
 
 func readUsage(pid int) (Usage, error) {
-	d, err := bench.ReadDescriptors(pid)
+	kids, err := proctree.Children(pid)
 	if err != nil {
 		return Usage{}, err
 	}
-	s, err := bench.Read(pid)
-	if err != nil {
-		return Usage{}, err
+	var u Usage
+	for i, p := range append([]int{pid}, kids...) {
+		d, err := bench.ReadDescriptors(p)
+		if err == nil {
+			var s bench.Sample
+			s, err = bench.Read(p)
+			u.RSSKiB += s.RSSKiB
+		}
+		if err != nil {
+			if i == 0 {
+				return Usage{}, err
+			}
+			continue // a child that ended meanwhile
+		}
+		u.FDs += d.Total
+		u.Sockets += d.Sockets
+		u.Procs++
 	}
-	return Usage{FDs: d.Total, Sockets: d.Sockets, RSSKiB: s.RSSKiB}, nil
+	return u, nil
 }
 
 // The leak checks' bounds.
@@ -35,7 +52,7 @@ const (
 	// without leaking: the Go runtime's own epoll instance and its eventfd, which it opens the
 	// first time a runtime timer is set, perhaps only once the fault has begun. Sockets have no
 	// allowance: every connection the fault opened must be closed once its client has gone.
-	runtimeFDs = 2
+	runtimeFDs = 2 // per process
 	// rssSlackKiB is the growth of RSS between the first and the second half of a repeating fault
 	// that is not called a leak, however small the server: a Go server's RSS moves by a few MiB
 	// when the runtime grows its heap or its stacks, with nothing kept.
@@ -49,7 +66,7 @@ const (
 // fdLeak is how many descriptors after holds beyond before and the allowance.
 func fdLeak(before, after Usage) int {
 	sockets := max(0, after.Sockets-before.Sockets)
-	others := max(0, (after.FDs-after.Sockets)-(before.FDs-before.Sockets)-runtimeFDs)
+	others := max(0, (after.FDs-after.Sockets)-(before.FDs-before.Sockets)-runtimeFDs*max(1, after.Procs))
 	return sockets + others
 }
 

@@ -18,6 +18,12 @@ func Whoami(t testing.TB, addr string) (task string, pid int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return WhoamiOn(t, c)
+}
+
+// WhoamiOn is Whoami on the connection c, made by the caller (over TLS, say), which it closes.
+func WhoamiOn(t testing.TB, c net.Conn) (task string, pid int) {
+	t.Helper()
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 	fmt.Fprintln(c, "whoami")
