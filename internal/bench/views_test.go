@@ -91,7 +91,11 @@ func viewRanIn(rep *Report, name string) bool {
 
 // Each view shows its chapter's servers, the baselines and the previous chapter, and no other.
 func TestViewsRows(t *testing.T) {
-	files := ViewFiles(bookReport(t))
+	rep := bookReport(t)
+	files := ViewFiles(rep)
+	// The real Tornado's rows are there when it was installed for the run; bench.json says
+	// in Skipped when it was not, and then no view may be expected to show them.
+	tornadoRan := slices.ContainsFunc(rep.Results, func(r Result) bool { return strings.HasPrefix(r.Server, "tornado/") })
 	for _, tt := range []struct {
 		file      string
 		want, not []string
@@ -115,6 +119,12 @@ func TestViewsRows(t *testing.T) {
 			}
 		}
 		for _, w := range tt.want {
+			if strings.HasPrefix(w, "tornado/") && !tornadoRan {
+				if len(rep.Skipped) == 0 {
+					t.Errorf("bench.json has no %s rows and does not say why in skipped", w)
+				}
+				continue
+			}
 			if !servers[w] {
 				t.Errorf("%s has no %s rows:\n%s", tt.file, w, body)
 			}
