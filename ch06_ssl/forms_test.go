@@ -11,19 +11,15 @@ package ssl
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -177,10 +173,6 @@ func boundPort(fd int) int {
 	return 0
 }
 
-// formsTimeout bounds a program's run and the test's waits, generously for a loaded machine
-// under -race.
-const formsTimeout = 2 * time.Minute
-
 func TestTLSStartupForms(t *testing.T) {
 	testutil.CheckLeaks(t)
 	o, pool := pair(t)
@@ -197,19 +189,19 @@ func TestTLSStartupForms(t *testing.T) {
 				addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 				env = append(env, portEnv+"="+strconv.Itoa(port))
 			}
-			p := startForm(t, tc.name, env)
+			p := testutil.StartProgram(t, formsEnv, tc.name, env...)
 			if addr == "" {
-				addr = p.addr(t)
+				addr = printedAddr(t, p)
 			} else {
-				p.listening(t, tc.procs)
+				listening(t, p, tc.procs)
 			}
 			pids := served(t, addr, pool, tc.procs)
-			p.cmd.Process.Signal(syscall.SIGTERM)
-			if code := p.exit(t); code != 0 {
-				t.Fatalf("exit status %d after SIGTERM; want 0 (standard error:\n%s)", code, p.stderr.String())
+			p.Cmd.Process.Signal(syscall.SIGTERM)
+			if out, code := p.Rest(t); code != 0 {
+				t.Fatalf("exit status %d after SIGTERM, output %q; want 0", code, out)
 			}
 			for _, pid := range pids {
-				goneAway(t, pid)
+				testutil.Gone(t, pid)
 			}
 		})
 	}
@@ -220,10 +212,10 @@ func TestTLSStartupForms(t *testing.T) {
 func served(t *testing.T, addr string, pool *x509.CertPool, want int) []int {
 	t.Helper()
 	tasks := map[string]int{}
-	deadline := time.Now().Add(formsTimeout)
+	deadline := time.Now().Add(testutil.ProgramTimeout)
 	for len(tasks) < want {
 		if time.Now().After(deadline) {
-			t.Fatalf("only tasks %v answered within %v; want %d", tasks, formsTimeout, want)
+			t.Fatalf("only tasks %v answered within %v; want %d", tasks, testutil.ProgramTimeout, want)
 		}
 		d := &net.Dialer{Timeout: 30 * time.Second}
 		c, err := tls.DialWithDialer(d, "tcp", addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
@@ -282,115 +274,23 @@ func reservePort(t *testing.T) (int, int) {
 	return fd, boundPort(fd)
 }
 
-// formProgram is a running program: its standard output line by line, its standard error kept.
-type formProgram struct {
-	cmd    *exec.Cmd
-	lines  chan string
-	stderr testutil.LogBuffer
-	done   chan struct{}
-	err    error // Wait's, once done is closed
-}
-
-func startForm(t *testing.T, name string, env []string) *formProgram {
+// printedAddr is the address the program printed first.
+func printedAddr(t *testing.T, p *testutil.Program) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), formsTimeout)
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), formsEnv+"="+name, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
-	cmd.Env = append(cmd.Env, env...)
-	p := &formProgram{cmd: cmd, lines: make(chan string, 100), done: make(chan struct{})}
-	cmd.Stderr = &p.stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		cancel()
-		t.Fatal(err)
+	l := p.Line(t)
+	a, found := strings.CutPrefix(l, "addr ")
+	if !found {
+		t.Fatalf("first line %q (standard error:\n%s)", l, p.Stderr.String())
 	}
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	var read sync.WaitGroup
-	read.Go(func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-	})
-	go func() {
-		read.Wait() // every child's copy of the pipe closed too, so every child is gone
-		p.err = cmd.Wait()
-		cancel()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("%s's standard error:\n%s", name, p.stderr.String())
-		}
-	})
-	return p
-}
-
-// addr is the address the program printed first.
-func (p *formProgram) addr(t *testing.T) string {
-	t.Helper()
-	select {
-	case l, ok := <-p.lines:
-		if a, found := strings.CutPrefix(l, "addr "); ok && found {
-			return a
-		}
-		t.Fatalf("first line %q (standard error:\n%s)", l, p.stderr.String())
-	case <-time.After(formsTimeout):
-		t.Fatal("no address from the program")
-	}
-	return ""
+	return a
 }
 
 // listening waits until n children have said they listen.
-func (p *formProgram) listening(t *testing.T, n int) {
+func listening(t *testing.T, p *testutil.Program, n int) {
 	t.Helper()
 	for n > 0 {
-		select {
-		case l, ok := <-p.lines:
-			if !ok {
-				t.Fatalf("the program ended its output early (standard error:\n%s)", p.stderr.String())
-			}
-			if strings.HasPrefix(l, "listening ") {
-				n--
-			}
-		case <-time.After(formsTimeout):
-			t.Fatal("the children did not listen")
+		if strings.HasPrefix(p.Line(t), "listening ") {
+			n--
 		}
 	}
-}
-
-// exit is the program's exit status once it and every child sharing its output are gone.
-func (p *formProgram) exit(t *testing.T) int {
-	t.Helper()
-	for l := range p.lines {
-		if !strings.HasPrefix(l, "addr ") && !strings.HasPrefix(l, "listening ") {
-			t.Logf("program said: %s", l)
-		}
-	}
-	<-p.done
-	var exit *exec.ExitError
-	switch {
-	case p.err == nil:
-		return 0
-	case errors.As(p.err, &exit):
-		return exit.ExitCode()
-	}
-	t.Fatalf("program: %v", p.err)
-	return -1
-}
-
-// goneAway waits, bounded, until no process has pid (a zombie counts as gone: it runs nothing
-// and holds no socket).
-func goneAway(t *testing.T, pid int) {
-	t.Helper()
-	testutil.WaitFor(t, fmt.Sprintf("pid %d to be gone", pid), func() bool {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		return err != nil || bytes.Contains(b, []byte(") Z "))
-	})
 }
