@@ -8,20 +8,15 @@ package process
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -30,112 +25,20 @@ import (
 	"tornadotcp/internal/testutil"
 )
 
-// programTimeout bounds a program's whole run, as Tornado's test bounds its processes with
-// alarm(5), generously for a loaded machine under -race.
-const programTimeout = 2 * time.Minute
-
-// program is a running program of main_test.go: its standard output line by line, its standard
-// error kept.
-type program struct {
-	cmd    *exec.Cmd
-	lines  chan string
-	stderr testutil.LogBuffer
-	done   chan struct{}
-	err    error // Wait's, once done is closed
-}
-
-func startProgram(t *testing.T, name string, env ...string) *program {
+// startProgram runs the program name of main_test.go in a subprocess, bounded as Tornado's test
+// bounds its processes with alarm(5), generously (testutil.ProgramTimeout) for a loaded machine.
+func startProgram(t *testing.T, name string, env ...string) *testutil.Program {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), programTimeout)
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), programEnv+"="+name, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
-	cmd.Env = append(cmd.Env, env...)
-	p := &program{cmd: cmd, lines: make(chan string, 100), done: make(chan struct{})}
-	cmd.Stderr = &p.stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	var read sync.WaitGroup
-	read.Go(func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-	})
-	go func() {
-		read.Wait() // every child's copy of the pipe closed too, so every child is gone
-		p.err = cmd.Wait()
-		cancel()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("%s's standard error:\n%s", name, p.stderr.String())
-		}
-	})
-	return p
-}
-
-// line is the next line of output, or fails the test.
-func (p *program) line(t *testing.T) string {
-	t.Helper()
-	select {
-	case l, ok := <-p.lines:
-		if !ok {
-			t.Fatalf("the program ended its output early (standard error:\n%s)", p.stderr.String())
-		}
-		return l
-	case <-time.After(programTimeout):
-		t.Fatal("no line from the program")
-	}
-	return ""
-}
-
-// rest is the rest of the output and the exit status, once the program and every child that
-// shares its output are gone.
-func (p *program) rest(t *testing.T) ([]string, int) {
-	t.Helper()
-	var out []string
-	for l := range p.lines {
-		out = append(out, l)
-	}
-	<-p.done
-	var exit *exec.ExitError
-	switch {
-	case p.err == nil:
-		return out, 0
-	case errors.As(p.err, &exit):
-		return out, exit.ExitCode()
-	}
-	t.Fatalf("program: %v", p.err)
-	return nil, -1
-}
-
-// gone waits, bounded, until no process has pid (reaped by whoever inherited it).
-func gone(t *testing.T, pid int) {
-	t.Helper()
-	testutil.WaitFor(t, fmt.Sprintf("pid %d to be gone", pid), func() bool {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		// A zombie is gone for our purpose: it runs nothing and holds no socket.
-		return err != nil || bytes.Contains(b, []byte(") Z "))
-	})
+	return testutil.StartProgram(t, programEnv, name, env...)
 }
 
 func TestMultiProcess(t *testing.T) {
 	p := startProgram(t, "multi")
-	out, code := p.rest(t)
+	out, code := p.Rest(t)
 	if code != 0 || !slices.Contains(out, "client: ok") {
 		t.Fatalf("exit status %d, output %q", code, out)
 	}
-	log := p.stderr.String()
+	log := p.Stderr.String()
 	for _, want := range []string{
 		"Starting 3 processes",
 		"exited with status 2, restarting", "exited with status 3, restarting",
@@ -152,7 +55,7 @@ func TestMultiProcess(t *testing.T) {
 }
 
 func TestForkProcessesTaskIDs(t *testing.T) {
-	out, code := startProgram(t, "ids").rest(t)
+	out, code := startProgram(t, "ids").Rest(t)
 	slices.Sort(out)
 	want := []string{"task 0 0 true", "task 1 1 true", "task 2 2 true"}
 	if code != 0 || !slices.Equal(out, want) {
@@ -162,7 +65,7 @@ func TestForkProcessesTaskIDs(t *testing.T) {
 
 func TestTooManyRestarts(t *testing.T) {
 	p := startProgram(t, "failing")
-	out, code := p.rest(t)
+	out, code := p.Rest(t)
 	var runs0 int
 	var pid1 int
 	for _, l := range out {
@@ -184,16 +87,16 @@ func TestTooManyRestarts(t *testing.T) {
 	if pid1 == 0 {
 		t.Fatalf("child 1 never said its pid: %q", out)
 	}
-	gone(t, pid1) // stopped, not orphaned as Tornado leaves it
+	testutil.Gone(t, pid1) // stopped, not orphaned as Tornado leaves it
 }
 
 // serving starts the serve program and reads the three children's pids by task id.
-func serving(t *testing.T) (*program, map[int]int) {
+func serving(t *testing.T) (*testutil.Program, map[int]int) {
 	p := startProgram(t, "serve")
 	pids := map[int]int{}
 	for len(pids) < 3 {
 		var id, pid int
-		if l := p.line(t); strings.HasPrefix(l, "task ") {
+		if l := p.Line(t); strings.HasPrefix(l, "task ") {
 			fmt.Sscanf(l, "task %d pid %d", &id, &pid)
 			pids[id] = pid
 		}
@@ -205,35 +108,35 @@ func TestKilledChildRestartsWithItsID(t *testing.T) {
 	p, pids := serving(t)
 	unix.Kill(pids[1], unix.SIGKILL)
 	var id, pid int
-	fmt.Sscanf(p.line(t), "task %d pid %d", &id, &pid)
+	fmt.Sscanf(p.Line(t), "task %d pid %d", &id, &pid)
 	if id != 1 || pid == pids[1] {
 		t.Fatalf("after SIGKILL to task 1 (pid %d): task %d pid %d", pids[1], id, pid)
 	}
 	killed := pids[1]
 	pids[1] = pid
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	if _, code := p.rest(t); code != 0 {
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	if _, code := p.Rest(t); code != 0 {
 		t.Fatalf("the parent exited %d after SIGTERM; want 0", code)
 	}
-	if want := fmt.Sprintf("child 1 (pid %d) killed by signal 9, restarting", killed); !strings.Contains(p.stderr.String(), want) {
-		t.Errorf("no %q in the log:\n%s", want, p.stderr.String())
+	if want := fmt.Sprintf("child 1 (pid %d) killed by signal 9, restarting", killed); !strings.Contains(p.Stderr.String(), want) {
+		t.Errorf("no %q in the log:\n%s", want, p.Stderr.String())
 	}
 	for _, pid := range pids {
-		gone(t, pid)
+		testutil.Gone(t, pid)
 	}
 }
 
 func TestParentKilledLeavesNoChild(t *testing.T) {
 	p, pids := serving(t)
-	p.cmd.Process.Kill()
-	p.rest(t)
+	p.Cmd.Process.Kill()
+	p.Rest(t)
 	for _, pid := range pids {
-		gone(t, pid)
+		testutil.Gone(t, pid)
 	}
 }
 
 func TestSecondForkInChildFails(t *testing.T) {
-	out, code := startProgram(t, "twice").rest(t)
+	out, code := startProgram(t, "twice").Rest(t)
 	if code != 0 || len(out) != 2 {
 		t.Fatalf("exit status %d, output %q", code, out)
 	}
@@ -248,7 +151,7 @@ func TestUnixSocketInForm2(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s")
 	p := startProgram(t, "unix", "PROCESS_TEST_UNIX="+path)
 	for range 3 {
-		p.line(t)
+		p.Line(t)
 	}
 	seen := map[string]bool{}
 	for i := 0; i < 300 && len(seen) < 2; i++ {
@@ -265,8 +168,8 @@ func TestUnixSocketInForm2(t *testing.T) {
 	if len(seen) < 2 {
 		t.Errorf("300 connections over the unix socket all reached %v", seen)
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	if _, code := p.rest(t); code != 0 {
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	if _, code := p.Rest(t); code != 0 {
 		t.Fatalf("the parent exited %d after SIGTERM; want 0", code)
 	}
 }
@@ -333,7 +236,7 @@ func TestStartTwiceFailsBeforeFork(t *testing.T) {
 
 func TestStopKillsAfterGrace(t *testing.T) {
 	p := startProgram(t, "stubborn")
-	out, code := p.rest(t)
+	out, code := p.Rest(t)
 	var pids []int
 	for _, l := range out {
 		var id, pid int
@@ -345,9 +248,9 @@ func TestStopKillsAfterGrace(t *testing.T) {
 		t.Fatalf("exit status %d, output %q", code, out)
 	}
 	for _, pid := range pids {
-		gone(t, pid)
+		testutil.Gone(t, pid)
 	}
-	if log := p.stderr.String(); strings.Contains(log, "restarting") {
+	if log := p.Stderr.String(); strings.Contains(log, "restarting") {
 		t.Errorf("a child stopped was restarted:\n%s", log)
 	}
 }
@@ -359,7 +262,7 @@ func TestLoopPassedStartForks(t *testing.T) {
 	var addr string
 	before, serving := map[string]bool{}, 0
 	for serving < 2 {
-		l := p.line(t)
+		l := p.Line(t)
 		if rest, ok := strings.CutPrefix(l, "before the fork: "); ok {
 			pid, a, _ := strings.Cut(rest, ", ")
 			before[pid], addr = true, a
@@ -375,8 +278,8 @@ func TestLoopPassedStartForks(t *testing.T) {
 	if len(tasks) != 2 {
 		t.Errorf("300 connections reached tasks %v; want 0 and 1", tasks)
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	out, code := p.rest(t)
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	out, code := p.Rest(t)
 	for _, l := range out {
 		if rest, ok := strings.CutPrefix(l, "before the fork: "); ok {
 			pid, _, _ := strings.Cut(rest, ", ")
@@ -394,7 +297,7 @@ func TestLoopPassedStartForks(t *testing.T) {
 // bind elsewhere. Each such child exits 1 and is restarted, until the parent gives up.
 func TestRandomPortBeforeForkFails(t *testing.T) {
 	p := startProgram(t, "random")
-	out, code := p.rest(t)
+	out, code := p.Rest(t)
 	mismatches := 0
 	for _, l := range out {
 		if strings.Contains(l, tcpserver.ErrInheritedMismatch.Error()) {
