@@ -38,8 +38,9 @@ const (
 // returner counts what closing connections let go, for every server in the process.
 var returner struct {
 	mu       sync.Mutex
-	released int  // bytes let go since the last return
-	armed    bool // a return is scheduled
+	released int   // bytes let go since the last return
+	total    int64 // bytes let go since the process started
+	armed    bool  // a return is scheduled
 }
 
 // LetGo records that a closing connection let go of a buffer of n bytes (its capacity). Once
@@ -52,11 +53,20 @@ func LetGo(n int) {
 	returner.mu.Lock()
 	defer returner.mu.Unlock()
 	returner.released += n
+	returner.total += int64(n)
 	if returner.armed || returner.released < ReturnThreshold {
 		return
 	}
 	returner.armed = true
 	time.AfterFunc(returnDelay, returnMemory)
+}
+
+// LetGoTotal is how many bytes closing connections have let go (LetGo) since the process
+// started: what a test reads to know whether a return to the OS is due.
+func LetGoTotal() int64 {
+	returner.mu.Lock()
+	defer returner.mu.Unlock()
+	return returner.total
 }
 
 // returnMemory runs on the timer's goroutine: the buffers counted so far are garbage by now.
