@@ -150,14 +150,7 @@ func TestEchoServerShutdownGraceOver(t *testing.T) {
 	if _, err := stalled.Write([]byte("a line that never ends")); err != nil {
 		t.Fatal(err)
 	}
-	acceptTestWait(t, et.loop, "the partial line held", func() bool {
-		for c := range et.srv.conns {
-			if c.stream.unread() > 0 {
-				return true
-			}
-		}
-		return false
-	})
+	waitPartialLine(t, et)
 	done := shutdownOnLoop(t, et, 20*time.Millisecond)
 	waitDone(t, done, 5*time.Second, "done after the grace period")
 	expectEOF(t, stalled, "the stalled client")
@@ -176,14 +169,7 @@ func TestEchoServerEndGrace(t *testing.T) {
 	if _, err := busy.Write([]byte("owed\nand a line that never ends")); err != nil {
 		t.Fatal(err)
 	}
-	acceptTestWait(t, et.loop, "the partial line held", func() bool {
-		for c := range et.srv.conns {
-			if c.stream.unread() > 0 {
-				return true
-			}
-		}
-		return false
-	})
+	waitPartialLine(t, et)
 	done := shutdownOnLoop(t, et, time.Hour)
 	acceptTestOnLoop(t, et.loop, func() {
 		et.srv.EndGrace()
@@ -282,4 +268,17 @@ func TestHTTPServerShutdownRequestWaiting(t *testing.T) {
 	}
 	c.expectClosed()
 	waitDone(t, done, 10*time.Second, "done after the connection closed")
+}
+
+// waitPartialLine waits until a connection of et's server holds part of a line.
+func waitPartialLine(t *testing.T, et *echoTest) {
+	t.Helper()
+	acceptTestWait(t, et.loop, "the partial line held", func() bool {
+		for c := range et.srv.conns {
+			if c.stream.unread() > 0 {
+				return true
+			}
+		}
+		return false
+	})
 }

@@ -168,14 +168,7 @@ func TestGnetVersionMatchesModule(t *testing.T) {
 // process the bench started, and exits 0 on SIGTERM.
 func TestNginxHelloWorld(t *testing.T) {
 	testutil.CheckLeaks(t)
-	n, err := FindNginx()
-	if errors.Is(err, ErrNoNginx) {
-		t.Skipf("%v (CI installs it)", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { closeRemoves(t, n, n.dir) })
+	n := nginxForTest(t)
 	t.Logf("%s", n)
 	p := startPeer(t, n, NginxHTTP)
 	s, err := p.Sample()
@@ -270,4 +263,19 @@ func TestRunSkipsMissingPeers(t *testing.T) {
 			t.Errorf("the Markdown does not say %q:\n%s", want, md.String())
 		}
 	}
+}
+
+// nginxForTest finds nginx and removes its files when the test ends; without nginx the test
+// is skipped.
+func nginxForTest(t *testing.T) *Nginx {
+	t.Helper()
+	n, err := FindNginx()
+	if errors.Is(err, ErrNoNginx) {
+		t.Skipf("%v (CI installs it)", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeRemoves(t, n, n.dir) })
+	return n
 }

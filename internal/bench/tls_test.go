@@ -2,7 +2,6 @@ package bench
 
 import (
 	"crypto/tls"
-	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -139,14 +138,7 @@ func TestNginxTLSConfig(t *testing.T) {
 // nginx/https answers GET / over TLS, where nginx is installed.
 func TestNginxHTTPS(t *testing.T) {
 	testutil.CheckLeaks(t)
-	n, err := FindNginx()
-	if errors.Is(err, ErrNoNginx) {
-		t.Skipf("%v (CI installs it)", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { closeRemoves(t, n, n.dir) })
+	n := nginxForTest(t)
 	p := startPeer(t, n, NginxHTTPS)
 	tr := &http.Transport{TLSClientConfig: clientTLS()}
 	defer tr.CloseIdleConnections()
