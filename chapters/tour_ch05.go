@@ -10,13 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"tornadotcp/internal/echoclient"
 )
 
 // ch05Facts is what chapter 5's lesson measured, for the narration and for its test.
@@ -143,25 +144,12 @@ func runCh05(env *tourEnv) (ch05Facts, error) {
 
 // whoami asks addr which process serves it: "task=N pid=P".
 func whoami(addr string) (task, pid int, err error) {
-	c, err := net.DialTimeout("tcp", addr, ch05Plan.Within)
+	t, pid, err := echoclient.DialWhoami(addr, ch05Plan.Within)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer c.Close()
-	if err := c.SetDeadline(time.Now().Add(ch05Plan.Within)); err != nil {
-		return 0, 0, err
-	}
-	if _, err := c.Write([]byte("whoami\n")); err != nil {
-		return 0, 0, err
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return 0, 0, err
-	}
-	if _, err := fmt.Sscanf(line, "task=%d pid=%d", &task, &pid); err != nil {
-		return 0, 0, fmt.Errorf("whoami answered %q: %w", line, err)
-	}
-	return task, pid, nil
+	task, err = strconv.Atoi(t)
+	return task, pid, err
 }
 
 // parentOf is pid's parent from /proc/PID/stat (field 4, after the name in parentheses), or 0.

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"tornadotcp/internal/catalog"
+	"tornadotcp/internal/echoclient"
 	"tornadotcp/internal/proctree"
 	"tornadotcp/internal/testutil"
 )
@@ -40,20 +41,7 @@ const (
 // procsAsk is whoami on a new connection, without failing the test: the task and pid that
 // answered, or an error.
 func procsAsk(addr string) (task string, pid int, err error) {
-	c, err := net.DialTimeout("tcp", addr, ioTimeout)
-	if err != nil {
-		return "", 0, err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(ioTimeout))
-	if _, err := io.WriteString(c, "whoami\n"); err != nil {
-		return "", 0, err
-	}
-	a, err := bufio.NewReader(c).ReadString('\n')
-	if err == nil {
-		_, err = fmt.Sscanf(a, "task=%s pid=%d", &task, &pid)
-	}
-	return task, pid, err
+	return echoclient.DialWhoami(addr, ioTimeout)
 }
 
 // procsTasks asks whoami until every task 0..n-1 has answered, and returns their pids. On one

@@ -5,13 +5,10 @@
 package soak
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"math/rand/v2"
-	"net"
 	"slices"
 	"strconv"
 	"sync"
@@ -20,6 +17,7 @@ import (
 	"time"
 
 	blocking "tornadotcp/ch01_blocking"
+	"tornadotcp/internal/echoclient"
 	"tornadotcp/internal/proctree"
 )
 
@@ -237,22 +235,9 @@ func whoamiAll(addr string, n int, gone map[int]int) (map[int]int, error) {
 
 // whoami asks chapter 5's server which child serves a new connection.
 func whoami(addr string) (task, pid int, err error) {
-	c, err := net.DialTimeout("tcp", addr, dialTimeout)
+	t, pid, err := echoclient.DialWhoami(addr, dialTimeout)
 	if err != nil {
 		return 0, 0, err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(dialTimeout))
-	if _, err := io.WriteString(c, "whoami\n"); err != nil {
-		return 0, 0, err
-	}
-	a, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return 0, 0, err
-	}
-	var t string
-	if _, err := fmt.Sscanf(a, "task=%s pid=%d", &t, &pid); err != nil {
-		return 0, 0, fmt.Errorf("whoami answered %q: %w", a, err)
 	}
 	task, err = strconv.Atoi(t)
 	return task, pid, err

@@ -3,11 +3,11 @@
 package testutil
 
 import (
-	"bufio"
-	"fmt"
 	"net"
 	"testing"
 	"time"
+
+	"tornadotcp/internal/echoclient"
 )
 
 // Whoami connects to addr, sends "whoami" and returns the answer's task ("none" where the
@@ -24,15 +24,9 @@ func Whoami(t testing.TB, addr string) (task string, pid int) {
 // WhoamiOn is Whoami on the connection c, made by the caller (over TLS, say), which it closes.
 func WhoamiOn(t testing.TB, c net.Conn) (task string, pid int) {
 	t.Helper()
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	fmt.Fprintln(c, "whoami")
-	a, err := bufio.NewReader(c).ReadString('\n')
-	if err == nil {
-		_, err = fmt.Sscanf(a, "task=%s pid=%d", &task, &pid)
-	}
+	task, pid, err := echoclient.Whoami(c, 30*time.Second)
 	if err != nil {
-		t.Fatalf("whoami: answer %q: %v", a, err)
+		t.Fatalf("whoami: %v", err)
 	}
 	return task, pid
 }
